@@ -1,0 +1,35 @@
+package api
+
+import (
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/questlog/questlog/internal/fnenv"
+	"github.com/questlog/questlog/internal/kafkapub"
+)
+
+// Start runs route as a Lambda function behind API Gateway's HTTP API
+// (payload format 2.0). Configuration: KAFKA_BOOTSTRAP_SERVERS (host:port,
+// comma-separated), KAFKA_TOPIC, and optionally PUBLISH_TIMEOUT (a Go
+// duration, default 5s). The Kafka writer is made once per execution
+// environment and reused by every invocation.
+func Start(route Route) {
+	log := fnenv.Logger()
+	env := &fnenv.Env{}
+	brokers := kafkapub.ParseBrokers(env.Required("KAFKA_BOOTSTRAP_SERVERS"))
+	topic := env.Required("KAFKA_TOPIC")
+	timeout, err := time.ParseDuration(env.Optional("PUBLISH_TIMEOUT", "5s"))
+	if err == nil {
+		err = env.Err()
+	}
+	if err != nil {
+		fnenv.Fatal(log, "configuration", err)
+	}
+	pub, err := kafkapub.New(kafkapub.Config{Brokers: brokers, Topic: topic, Timeout: timeout})
+	if err != nil {
+		fnenv.Fatal(log, "kafka publisher", err)
+	}
+	lambda.Start(httpadapter.NewV2(Handler(route, pub, log)).ProxyWithContext)
+}

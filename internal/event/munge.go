@@ -1,0 +1,76 @@
+package event
+
+import (
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Munge returns the cleaned form of e that the munge job writes. It is
+// deterministic and idempotent (Munge(Munge(e)) == Munge(e)):
+//
+//   - every string value is trimmed of surrounding white space;
+//   - header names are put in canonical form ("x-forwarded-for" →
+//     "X-Forwarded-For"); names that collapse into one keep all their values,
+//     joined with ", " in the order of their original names;
+//   - headers whose value is empty are dropped, and so are User-Agent and
+//     Host, which already have their own columns;
+//   - remote_ip is normalized (an IPv4-mapped IPv6 address becomes IPv4,
+//     IPv6 is written in its RFC 5952 form); a value that is not an IP is kept
+//     as it is.
+//
+// The reference pipeline's demonstration overwrite of Host is not kept.
+func Munge(e Event) Event {
+	trim := strings.TrimSpace
+	e.EventID = trim(e.EventID)
+	e.EventType = trim(e.EventType)
+	e.UserName = trim(e.UserName)
+	e.GuildName = trim(e.GuildName)
+	e.ItemType = trim(e.ItemType)
+	e.ItemName = trim(e.ItemName)
+	e.ItemRarity = trim(e.ItemRarity)
+	e.Currency = trim(e.Currency)
+	e.StoreID = trim(e.StoreID)
+	e.CartID = trim(e.CartID)
+	e.UserAgent = trim(e.UserAgent)
+	e.Host = trim(e.Host)
+	e.RemoteIP = normalizeIP(trim(e.RemoteIP))
+	e.Headers = mungeHeaders(e.Headers)
+	return e
+}
+
+func normalizeIP(s string) string {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	return addr.Unmap().WithZone("").String()
+}
+
+func mungeHeaders(in map[string]string) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(in))
+	for name := range in {
+		names = append(names, name)
+	}
+	slices.Sort(names) // a fixed order makes merged values deterministic
+	out := make(map[string]string, len(in))
+	for _, name := range names {
+		value := strings.TrimSpace(in[name])
+		canonical := http.CanonicalHeaderKey(strings.TrimSpace(name))
+		if value == "" || canonical == "" || canonical == "User-Agent" || canonical == "Host" {
+			continue
+		}
+		if prev, ok := out[canonical]; ok {
+			value = prev + ", " + value
+		}
+		out[canonical] = value
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

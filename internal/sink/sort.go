@@ -1,0 +1,59 @@
+package sink
+
+import (
+	"cmp"
+	"slices"
+)
+
+// offsetRange is the inclusive offset range of one landed file.
+type offsetRange struct{ first, last int64 }
+
+// ranges are the landed ranges of one partition, sorted by first offset.
+type ranges []offsetRange
+
+func (rs ranges) sort() {
+	slices.SortFunc(rs, func(a, b offsetRange) int { return cmp.Compare(a.first, b.first) })
+}
+
+// after returns the index of the first range starting after off.
+func (rs ranges) after(off int64) int {
+	i, _ := slices.BinarySearchFunc(rs, off, func(r offsetRange, off int64) int {
+		if r.first <= off {
+			return -1
+		}
+		return 1
+	})
+	return i
+}
+
+func (rs ranges) covers(off int64) bool {
+	i := rs.after(off)
+	return i > 0 && off <= rs[i-1].last
+}
+
+// uncovered returns the records no landed range covers, sorted by offset,
+// one per offset.
+func uncovered[T any](rs ranges, records []Record[T]) []Record[T] {
+	out := make([]Record[T], 0, len(records))
+	for _, r := range records {
+		if !rs.covers(r.Offset) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Record[T]) int { return cmp.Compare(a.Offset, b.Offset) })
+	return slices.CompactFunc(out, func(a, b Record[T]) bool { return a.Offset == b.Offset })
+}
+
+// run returns the leading records that can share one file: same date, and
+// no landed range between two of them (files never overlap).
+func run[T any](rs ranges, records []Record[T]) []Record[T] {
+	day := dateOf(records[0].Date)
+	n := 1
+	for n < len(records) && dateOf(records[n].Date) == day {
+		if i := rs.after(records[n-1].Offset); i < len(rs) && rs[i].first < records[n].Offset {
+			break
+		}
+		n++
+	}
+	return records[:n]
+}
