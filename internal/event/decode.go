@@ -6,24 +6,34 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
-// Decoder decodes wire events. It is faster than encoding/json for this one
-// schema (the jobs decode every record they read) and interns repeated
-// strings such as header values, so a batch of similar events shares them.
-// A Decoder is not safe for concurrent use; the zero value is ready.
+// Decoder decodes wire events, several times faster than encoding/json for
+// this one schema (the jobs decode every record they read). A Decoder is
+// not safe for concurrent use; the zero value is ready.
 type Decoder struct {
-	intern map[string]string
+	buf []byte // scratch for unescaping
 }
-
-const maxInterned = 4096
 
 // Decode parses one wire event and validates it. It follows encoding/json's
 // rules for this schema (null leaves a field empty, unknown keys are
 // ignored, invalid UTF-8 becomes U+FFFD) except that keys match exactly.
 func (d *Decoder) Decode(data []byte) (Event, error) {
+	return d.decode(data, false)
+}
+
+// DecodeOwned is Decode for a buffer the caller hands over: the event's
+// strings point into data instead of being copied, so data must never be
+// modified afterwards. It saves an allocation per field.
+func (d *Decoder) DecodeOwned(data []byte) (Event, error) {
+	return d.decode(data, true)
+}
+
+func (d *Decoder) decode(data []byte, owned bool) (Event, error) {
 	var e Event
-	p := parser{data: data, d: d}
+	p := parser{data: data, d: d, owned: owned, buf: d.buf}
+	defer func() { d.buf = p.buf }()
 	if err := p.object(&e); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -43,26 +53,30 @@ func Decode(data []byte) (Event, error) {
 	return d.Decode(data)
 }
 
-func (d *Decoder) str(b []byte) string {
-	if len(b) > 256 {
-		return string(b)
-	}
-	if s, ok := d.intern[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if d.intern == nil || len(d.intern) >= maxInterned {
-		d.intern = make(map[string]string, 256)
-	}
-	d.intern[s] = s
-	return s
+type parser struct {
+	data  []byte
+	pos   int
+	d     *Decoder
+	owned bool   // strings may alias data
+	buf   []byte // scratch for unescaping
 }
 
-type parser struct {
-	data []byte
-	pos  int
-	d    *Decoder
-	buf  []byte // scratch for unescaping
+// str returns b as a string: aliasing the input when it is owned and b is
+// part of it (not unescaped into the scratch buffer), else a copy.
+func (p *parser) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if p.owned && p.within(b) {
+		return unsafe.String(&b[0], len(b))
+	}
+	return string(b)
+}
+
+func (p *parser) within(b []byte) bool {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(p.data)))
+	at := uintptr(unsafe.Pointer(&b[0]))
+	return at >= start && at+uintptr(len(b)) <= start+uintptr(len(p.data))
 }
 
 var errEOF = errors.New("unexpected end of JSON")
@@ -210,7 +224,7 @@ func (p *parser) stringField(key []byte, dst *string) error {
 	if err != nil {
 		return err
 	}
-	*dst = p.d.str(b)
+	*dst = p.str(b)
 	return nil
 }
 
@@ -240,7 +254,7 @@ func (p *parser) headers() (map[string]string, error) {
 	}
 	h := make(map[string]string, 8)
 	err := p.members(func(key []byte) error {
-		name := p.d.str(key)
+		name := p.str(key)
 		var v string
 		if err := p.stringField([]byte("headers."+name), &v); err != nil {
 			return err

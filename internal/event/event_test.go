@@ -148,6 +148,11 @@ func FuzzDecode(f *testing.F) {
 		if !json.Valid(in) {
 			t.Fatalf("Decode accepted invalid JSON %q", in)
 		}
+		var d event.Decoder
+		owned, err := d.DecodeOwned(append([]byte(nil), in...))
+		if err != nil || !reflect.DeepEqual(owned, e) {
+			t.Fatalf("DecodeOwned = %+v, %v; Decode = %+v", owned, err, e)
+		}
 		out, err := json.Marshal(e)
 		if err != nil {
 			t.Fatal(err)

@@ -52,19 +52,46 @@ func mungeHeaders(in map[string]string) map[string]string {
 	if len(in) == 0 {
 		return nil
 	}
+	out := make(map[string]string, len(in))
+	for name, value := range in {
+		canonical, value, ok := mungeHeader(name, value)
+		if !ok {
+			continue
+		}
+		if _, collides := out[canonical]; collides {
+			return mergeHeaders(in) // rare: take the slow, ordered path
+		}
+		out[canonical] = value
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func mungeHeader(name, value string) (canonical, trimmed string, keep bool) {
+	trimmed = strings.TrimSpace(value)
+	canonical = http.CanonicalHeaderKey(strings.TrimSpace(name))
+	keep = trimmed != "" && canonical != "" && canonical != "User-Agent" && canonical != "Host"
+	return canonical, trimmed, keep
+}
+
+// mergeHeaders handles names that collapse into one canonical name: their
+// values are joined in the order of the original names, so the result does
+// not depend on map iteration order.
+func mergeHeaders(in map[string]string) map[string]string {
 	names := make([]string, 0, len(in))
 	for name := range in {
 		names = append(names, name)
 	}
-	slices.Sort(names) // a fixed order makes merged values deterministic
+	slices.Sort(names)
 	out := make(map[string]string, len(in))
 	for _, name := range names {
-		value := strings.TrimSpace(in[name])
-		canonical := http.CanonicalHeaderKey(strings.TrimSpace(name))
-		if value == "" || canonical == "" || canonical == "User-Agent" || canonical == "Host" {
+		canonical, value, ok := mungeHeader(name, in[name])
+		if !ok {
 			continue
 		}
-		if prev, ok := out[canonical]; ok {
+		if prev, found := out[canonical]; found {
 			value = prev + ", " + value
 		}
 		out[canonical] = value

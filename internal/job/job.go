@@ -125,7 +125,6 @@ func (j *Job) partition(ctx context.Context, records []events.KafkaRecord) (Summ
 		dec      event.Decoder
 		rows     = make([]sink.Record[event.Row], 0, len(records))
 		rejected []sink.Record[Rejected]
-		value    []byte
 	)
 	for i := range records {
 		rec := &records[i]
@@ -139,13 +138,12 @@ func (j *Job) partition(ctx context.Context, records []events.KafkaRecord) (Summ
 				Key: decodeOrRaw(rec.Key), Value: decodeOrRaw(rec.Value), Reason: reason,
 			}})
 		}
-		var err error
-		value, err = appendBase64(value[:0], rec.Value)
+		value, err := base64.StdEncoding.DecodeString(rec.Value)
 		if err != nil {
 			reject("value is not base64: " + err.Error())
 			continue
 		}
-		e, err := dec.Decode(value)
+		e, err := dec.DecodeOwned(value) // the event's strings share value's bytes
 		if err != nil {
 			reject(err.Error())
 			continue
@@ -177,10 +175,6 @@ func (j *Job) partition(ctx context.Context, records []events.KafkaRecord) (Summ
 	sum.Skipped = landed.Skipped + dead.Skipped
 	sum.Files = append(landed.Files, dead.Files...)
 	return sum, nil
-}
-
-func appendBase64(dst []byte, s string) ([]byte, error) {
-	return base64.StdEncoding.AppendDecode(dst, []byte(s))
 }
 
 // decodeOrRaw returns the bytes a base64 field carries, or the field's own

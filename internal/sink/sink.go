@@ -141,7 +141,6 @@ func Land[T any](ctx context.Context, s *Sink, dataset, topic string, partition 
 	return result, nil
 }
 
-
 func dateOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // FileName is the name of a landed file within its date partition.
@@ -272,13 +271,18 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 var Compression = &zstd.Codec{Level: zstd.SpeedFastest}
 
 func encode[T any](w io.Writer, run []Record[T]) error {
-	rows := make([]T, len(run))
-	for i := range run {
-		rows[i] = run[i].Row
-	}
 	pw := parquet.NewGenericWriter[T](w, parquet.Compression(Compression), parquet.CreatedBy("questlog", "1", ""))
-	if _, err := pw.Write(rows); err != nil {
-		return err
+	// Rows go through a small buffer rather than one copy of the whole run.
+	buf := make([]T, 0, min(len(run), 512))
+	for i := range run {
+		buf = append(buf, run[i].Row)
+		if len(buf) == cap(buf) || i == len(run)-1 {
+			if _, err := pw.Write(buf); err != nil {
+				return err
+			}
+			clear(buf)
+			buf = buf[:0]
+		}
 	}
 	return pw.Close()
 }

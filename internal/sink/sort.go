@@ -34,11 +34,24 @@ func (rs ranges) covers(off int64) bool {
 // uncovered returns the records no landed range covers, sorted by offset,
 // one per offset.
 func uncovered[T any](rs ranges, records []Record[T]) []Record[T] {
+	if len(rs) == 0 || rs[len(rs)-1].last < records[0].Offset || rs[0].first > records[len(records)-1].Offset {
+		if slices.IsSortedFunc(records, func(a, b Record[T]) int { return cmp.Compare(a.Offset, b.Offset) }) &&
+			!hasRepeats(records) {
+			return records // the usual case: a new Kafka batch
+		}
+	}
 	out := make([]Record[T], 0, len(records))
+	ascending := true
 	for _, r := range records {
 		if !rs.covers(r.Offset) {
+			if len(out) > 0 && r.Offset <= out[len(out)-1].Offset {
+				ascending = false
+			}
 			out = append(out, r)
 		}
+	}
+	if ascending { // the usual case: a Kafka batch
+		return out
 	}
 	slices.SortStableFunc(out, func(a, b Record[T]) int { return cmp.Compare(a.Offset, b.Offset) })
 	return slices.CompactFunc(out, func(a, b Record[T]) bool { return a.Offset == b.Offset })
@@ -56,4 +69,13 @@ func run[T any](rs ranges, records []Record[T]) []Record[T] {
 		n++
 	}
 	return records[:n]
+}
+
+func hasRepeats[T any](sorted []Record[T]) bool {
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].Offset == sorted[i-1].Offset {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,96 @@
+package job_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/questlog/questlog/internal/event"
+	"github.com/questlog/questlog/internal/job"
+	"github.com/questlog/questlog/internal/kafkatest"
+	"github.com/questlog/questlog/internal/sink"
+	"github.com/questlog/questlog/internal/store"
+)
+
+// duckdb runs a query in DuckDB (from npm, installed by `make testdeps`)
+// and returns the rows.
+func duckdb(t *testing.T, sql string) []map[string]any {
+	t.Helper()
+	dir, _ := filepath.Abs("../sink/testdata/duckdb")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Fatalf("DuckDB is not installed: run `make testdeps` (npm ci --prefix internal/sink/testdata/duckdb)")
+	}
+	out, err := exec.Command("node", filepath.Join(dir, "query.mjs"), sql).CombinedOutput()
+	if err != nil {
+		t.Fatalf("duckdb %q: %v\n%s", sql, err, out)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("duckdb output %s: %v", out, err)
+	}
+	return rows
+}
+
+// The Parquet files are standard: DuckDB reads them with the logical types
+// the README documents, and the values parquet-go wrote.
+func TestDuckDBReadsTheDatasets(t *testing.T) {
+	addr := kafkatest.Start(t, 1)
+	e := event.Event{
+		SchemaVersion: 1, EventID: "019a6b1e-7c2d-7f00-8000-000000000001", EventType: event.TypePurchaseItem,
+		EventTime: event.MillisOf(time.Date(2026, 11, 26, 23, 44, 55, 123e6, time.UTC)),
+		UserName:  "divya", ItemType: "shield", ItemName: "Aegis", ItemRarity: "epic", Quantity: 2, PriceCents: 2500, Currency: "gold",
+		StoreID: "main", CartID: "c-1", RemoteIP: "203.0.113.7", UserAgent: "curl/8.5.0", Host: "localhost:3000",
+		Headers: map[string]string{"Accept": "*/*", "X-Forwarded-For": "198.51.100.1"},
+	}
+	def := event.Event{SchemaVersion: 1, EventID: "019a6b1e-7c2d-7f00-8000-000000000002", EventType: event.TypeDefault, EventTime: e.EventTime}
+	kafkatest.Produce(t, addr, kafka.Message{Key: []byte("divya"), Value: mustJSON(t, e)}, kafka.Message{Value: mustJSON(t, def)},
+		kafka.Message{Value: []byte("not json")})
+	dir := t.TempDir()
+	st, _ := store.Open(context.Background(), dir)
+	j := &job.Job{Dataset: "extracted_events", Transform: job.Extract, Sink: sink.New(st, quiet), Log: quiet}
+	if _, err := j.Handle(context.Background(), kafkatest.Event(t, addr, kafkatest.ReadAll(t, addr, 1))); err != nil {
+		t.Fatal(err)
+	}
+	glob := filepath.Join(dir, "extracted_events", "*", "*.parquet")
+
+	types := map[string]any{}
+	for _, row := range duckdb(t, fmt.Sprintf("DESCRIBE SELECT * FROM read_parquet('%s', hive_partitioning = true)", glob)) {
+		types[row["column_name"].(string)] = row["column_type"]
+	}
+	for col, want := range map[string]string{
+		"event_id": "VARCHAR", "event_type": "VARCHAR", "event_time": "TIMESTAMP WITH TIME ZONE", "schema_version": "INTEGER",
+		"user_name": "VARCHAR", "quantity": "BIGINT", "price_cents": "BIGINT", "headers": "MAP(VARCHAR, VARCHAR)",
+		"kafka_partition": "INTEGER", "kafka_offset": "BIGINT", "kafka_timestamp": "TIMESTAMP WITH TIME ZONE", "dt": "DATE",
+	} {
+		if types[col] != want {
+			t.Errorf("column %s has DuckDB type %v, want %s", col, types[col], want)
+		}
+	}
+
+	rows := duckdb(t, fmt.Sprintf(`SELECT event_type, user_name, item_name, quantity, price_cents, headers['X-Forwarded-For'] AS xff,
+		epoch_ms(event_time) AS ms, CAST(dt AS VARCHAR) AS dt, kafka_offset
+		FROM read_parquet('%s', hive_partitioning = true) ORDER BY kafka_offset`, glob))
+	want := []map[string]any{
+		{"event_type": "purchase_item", "user_name": "divya", "item_name": "Aegis", "quantity": "2", "price_cents": "2500",
+			"xff": "198.51.100.1", "ms": fmt.Sprint(int64(e.EventTime)), "dt": "2026-11-26", "kafka_offset": "0"},
+		{"event_type": "default", "user_name": nil, "item_name": nil, "quantity": nil, "price_cents": nil,
+			"xff": nil, "ms": fmt.Sprint(int64(e.EventTime)), "dt": "2026-11-26", "kafka_offset": "1"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("DuckDB rows =\n%v\nwant\n%v", rows, want)
+	}
+
+	dead := duckdb(t, fmt.Sprintf(`SELECT dataset, kafka_offset, CAST(kafka_value AS VARCHAR) AS value, reason
+		FROM read_parquet('%s', hive_partitioning = true)`, filepath.Join(dir, "_rejected", "*", "*", "*.parquet")))
+	if len(dead) != 1 || dead[0]["dataset"] != "extracted_events" || dead[0]["value"] != "not json" || dead[0]["kafka_offset"] != "2" {
+		t.Errorf("DuckDB dead letters = %v", dead)
+	}
+}
