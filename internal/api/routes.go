@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 
+	"github.com/questlog/questlog/internal/catalog"
 	"github.com/questlog/questlog/internal/event"
 )
 
@@ -25,8 +26,13 @@ var (
 			if err != nil {
 				return nil, err
 			}
+			sword, _ := catalog.Lookup("sword")
 			return &Draft{
-				Event: event.Event{EventType: event.TypePurchaseSword, UserName: user, ItemType: "sword", Quantity: 1},
+				Event: event.Event{
+					EventType: event.TypePurchaseSword, UserName: user,
+					ItemType: sword.Type, ItemName: sword.Name, ItemRarity: sword.Rarity,
+					Quantity: 1, PriceCents: sword.PriceCents, Currency: catalog.DefaultCurrency,
+				},
 				Reply: fmt.Sprintf("Hello %s!! You purchased a Sword successfully!\n", user),
 			}, nil
 		},

@@ -1,0 +1,40 @@
+// Package build builds Lambda functions the way `sam build` does for
+// functions with Metadata BuildMethod makefile (the default for provided.*
+// runtimes).
+//
+// # What runs
+//
+// For each function it runs, with the project directory as working
+// directory,
+//
+//	make --makefile <ProjectDir>/Makefile build-<LogicalID>
+//
+// with ARTIFACTS_DIR set to the absolute <BuildDir>/<LogicalID>; the target
+// must leave an executable bootstrap there. The artifacts directory is
+// emptied first, as sam build does. Unlike sam build, which copies the
+// source to a scratch directory before running make, this builds in place:
+// it is faster, and Go's build cache makes the copy pointless. A Makefile
+// that writes into the source tree therefore does so for real. The
+// Makefile is the project's (SAM looks in CodeUri; keep CodeUri: . or put
+// the Makefile in both places). MAKEFLAGS, MFLAGS and MAKELEVEL are removed
+// from make's environment, so an emulator started by make does not hand
+// make a jobserver it cannot reach.
+//
+// # Skipping unchanged functions
+//
+// After a successful build the hash of the build inputs is stored in
+// <ARTIFACTS_DIR>/.questlog-build-hash. Next time, a function whose hash
+// matches and whose bootstrap exists is not rebuilt (Options.Force
+// overrides). The inputs, hashed once per Build call, are go.mod, go.sum,
+// the Makefile, and every file under functions/ and internal/ (paths and
+// contents; symlinks by target) except *_test.go files, testdata
+// directories, and names starting with "." or "_" (the go tool ignores
+// them). Nothing else in the project goes into a function binary: editing
+// the emulator (local/), template.yaml (a new filter job) or the docs
+// rebuilds nothing. Then the function's logical ID, build method and
+// architecture are mixed in. Any change to function code rebuilds every
+// function; Go's build cache makes the rebuilds of untouched ones cheap.
+// Things outside the project (the Go toolchain version, GOFLAGS, a replace
+// directive pointing outside) are not
+// hashed: use Force after changing them.
+package build
