@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -31,5 +32,11 @@ func Start(route Route) {
 	if err != nil {
 		fnenv.Fatal(log, "kafka publisher", err)
 	}
-	lambda.Start(httpadapter.NewV2(Handler(route, pub, log)).ProxyWithContext)
+	Serve(Handler(route, pub, log))
+}
+
+// Serve runs an http.Handler as a Lambda function behind API Gateway's HTTP
+// API (payload format 2.0).
+func Serve(h http.Handler) {
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -78,6 +78,19 @@ type Summary struct {
 // Handle processes one batch. Partitions are processed concurrently, each
 // in offset order.
 func (j *Job) Handle(ctx context.Context, batch events.KafkaEvent) (Summary, error) {
+	total, err := EachPartition(ctx, batch, j.partition)
+	total.Dataset = j.Dataset
+	if err != nil {
+		return total, err
+	}
+	j.Log.Info("batch landed", "dataset", j.Dataset, "records", total.Records, "landed", total.Landed,
+		"filtered", total.Filtered, "rejected", total.Rejected, "skipped", total.Skipped, "files", len(total.Files))
+	return total, nil
+}
+
+// EachPartition runs fn on the records of every topic partition of batch,
+// concurrently, and adds up the summaries.
+func EachPartition(ctx context.Context, batch events.KafkaEvent, fn func(context.Context, []events.KafkaRecord) (Summary, error)) (Summary, error) {
 	keys := make([]string, 0, len(batch.Records))
 	for key := range batch.Records {
 		keys = append(keys, key)
@@ -90,14 +103,14 @@ func (j *Job) Handle(ctx context.Context, batch events.KafkaEvent) (Summary, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = j.partition(ctx, batch.Records[key])
+			results[i], errs[i] = fn(ctx, batch.Records[key])
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("%s: %w", key, errs[i])
 			}
 		}()
 	}
 	wg.Wait()
-	total := Summary{Dataset: j.Dataset}
+	var total Summary
 	for _, r := range results {
 		total.Records += r.Records
 		total.Landed += r.Landed
@@ -106,72 +119,103 @@ func (j *Job) Handle(ctx context.Context, batch events.KafkaEvent) (Summary, err
 		total.Skipped += r.Skipped
 		total.Files = append(total.Files, r.Files...)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return total, err
+	return total, errors.Join(errs...)
+}
+
+// Decoded is a record that holds a valid event.
+type Decoded struct {
+	Event  event.Event
+	Source event.Source
+	Record *events.KafkaRecord // as delivered, for dead letters
+}
+
+// Partition is the records of one topic partition, decoded.
+type Partition struct {
+	Topic     string
+	Partition int32
+	Events    []Decoded
+	Rejected  []sink.Record[Rejected] // the records that are not valid events
+}
+
+// DecodePartition decodes the records of one topic partition, setting
+// aside those that are not valid events with the reason.
+func DecodePartition(records []events.KafkaRecord) (*Partition, error) {
+	if len(records) == 0 {
+		return &Partition{}, nil
 	}
-	j.Log.Info("batch landed", "dataset", j.Dataset, "records", total.Records, "landed", total.Landed,
-		"filtered", total.Filtered, "rejected", total.Rejected, "skipped", total.Skipped, "files", len(total.Files))
-	return total, nil
+	p := &Partition{Topic: records[0].Topic, Partition: int32(records[0].Partition), Events: make([]Decoded, 0, len(records))}
+	var dec event.Decoder
+	for i := range records {
+		rec := &records[i]
+		if rec.Topic != p.Topic || int32(rec.Partition) != p.Partition {
+			return nil, fmt.Errorf("record at offset %d is from %s-%d, not %s-%d", rec.Offset, rec.Topic, rec.Partition, p.Topic, p.Partition)
+		}
+		src := event.Source{Topic: p.Topic, Partition: p.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UnixMilli()}
+		value, err := base64.StdEncoding.DecodeString(rec.Value)
+		if err != nil {
+			p.Reject(rec, "value is not base64: "+err.Error())
+			continue
+		}
+		e, err := dec.DecodeOwned(value) // the event's strings share value's bytes
+		if err != nil {
+			p.Reject(rec, err.Error())
+			continue
+		}
+		p.Events = append(p.Events, Decoded{Event: e, Source: src, Record: rec})
+	}
+	return p, nil
+}
+
+// Reject sets a record aside as a dead letter.
+func (p *Partition) Reject(rec *events.KafkaRecord, reason string) {
+	p.Rejected = append(p.Rejected, sink.Record[Rejected]{Offset: rec.Offset, Date: rec.Timestamp.Time, Row: Rejected{
+		KafkaTopic: p.Topic, KafkaPartition: p.Partition, KafkaOffset: rec.Offset, KafkaTimestamp: rec.Timestamp.UnixMilli(),
+		Key: decodeOrRaw(rec.Key), Value: decodeOrRaw(rec.Value), Reason: reason,
+	}})
+}
+
+// LandRejected lands the dead letters of a job writing dataset and logs them.
+func (p *Partition) LandRejected(ctx context.Context, s *sink.Sink, dataset string, log *slog.Logger) (sink.Landed, error) {
+	landed, err := sink.Land(ctx, s, sink.RejectedDataset(dataset), p.Topic, p.Partition, p.Rejected)
+	if err != nil {
+		return landed, err
+	}
+	for _, r := range p.Rejected {
+		log.Warn("record rejected", "dataset", dataset, "topic", p.Topic, "partition", p.Partition, "offset", r.Offset, "reason", r.Row.Reason)
+	}
+	return landed, nil
 }
 
 // partition processes the records of one topic partition.
 func (j *Job) partition(ctx context.Context, records []events.KafkaRecord) (Summary, error) {
 	sum := Summary{Records: len(records)}
-	if len(records) == 0 {
-		return sum, nil
+	part, err := DecodePartition(records)
+	if err != nil || len(records) == 0 {
+		return sum, err
 	}
-	topic, partition := records[0].Topic, int32(records[0].Partition)
-	var (
-		dec      event.Decoder
-		rows     = make([]sink.Record[event.Row], 0, len(records))
-		rejected []sink.Record[Rejected]
-	)
-	for i := range records {
-		rec := &records[i]
-		if rec.Topic != topic || int32(rec.Partition) != partition {
-			return sum, fmt.Errorf("record at offset %d is from %s-%d, not %s-%d", rec.Offset, rec.Topic, rec.Partition, topic, partition)
-		}
-		kafkaTime := rec.Timestamp.Time
-		reject := func(reason string) {
-			rejected = append(rejected, sink.Record[Rejected]{Offset: rec.Offset, Date: kafkaTime, Row: Rejected{
-				KafkaTopic: topic, KafkaPartition: partition, KafkaOffset: rec.Offset, KafkaTimestamp: kafkaTime.UnixMilli(),
-				Key: decodeOrRaw(rec.Key), Value: decodeOrRaw(rec.Value), Reason: reason,
-			}})
-		}
-		value, err := base64.StdEncoding.DecodeString(rec.Value)
+	rows := make([]sink.Record[event.Row], 0, len(part.Events))
+	for i := range part.Events {
+		d := &part.Events[i]
+		out, keep, err := j.Transform(&d.Event)
 		if err != nil {
-			reject("value is not base64: " + err.Error())
-			continue
-		}
-		e, err := dec.DecodeOwned(value) // the event's strings share value's bytes
-		if err != nil {
-			reject(err.Error())
-			continue
-		}
-		out, keep, err := j.Transform(&e)
-		if err != nil {
-			reject(err.Error())
+			part.Reject(d.Record, err.Error())
 			continue
 		}
 		if !keep {
 			sum.Filtered++
 			continue
 		}
-		src := event.Source{Topic: topic, Partition: partition, Offset: rec.Offset, Timestamp: kafkaTime.UnixMilli()}
-		rows = append(rows, sink.Record[event.Row]{Offset: rec.Offset, Date: out.EventTime.Time(), Row: event.NewRow(&out, src)})
+		rows = append(rows, sink.Record[event.Row]{Offset: d.Source.Offset, Date: out.EventTime.Time(), Row: event.NewRow(&out, d.Source)})
 	}
-	landed, err := sink.Land(ctx, j.Sink, j.Dataset, topic, partition, rows)
+	landed, err := sink.Land(ctx, j.Sink, j.Dataset, part.Topic, part.Partition, rows)
 	if err != nil {
 		return sum, err
 	}
-	dead, err := sink.Land(ctx, j.Sink, sink.RejectedDataset(j.Dataset), topic, partition, rejected)
+	dead, err := part.LandRejected(ctx, j.Sink, j.Dataset, j.Log)
 	if err != nil {
 		return sum, err
 	}
-	for _, r := range rejected {
-		j.Log.Warn("record rejected", "topic", topic, "partition", partition, "offset", r.Offset, "reason", r.Row.Reason)
-	}
-	sum.Landed, sum.Rejected = landed.Rows, len(rejected)
+	sum.Landed, sum.Rejected = landed.Rows, len(part.Rejected)
 	sum.Skipped = landed.Skipped + dead.Skipped
 	sum.Files = append(landed.Files, dead.Files...)
 	return sum, nil

@@ -18,11 +18,11 @@ import (
 // Topic is the topic Start creates.
 const Topic = "game-events"
 
-// Start runs a broker with Topic in the given number of partitions and
-// returns its address; it stops when the test ends.
-func Start(t testing.TB, partitions int32) string {
+// Start runs a broker with Topic, and any extra topics, in the given number
+// of partitions and returns its address; it stops when the test ends.
+func Start(t testing.TB, partitions int32, extraTopics ...string) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, Topic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, append([]string{Topic}, extraTopics...)...))
 	if err != nil {
 		t.Fatalf("start kfake: %v", err)
 	}

@@ -1,0 +1,116 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/questlog/questlog/internal/job"
+	"github.com/questlog/questlog/internal/sink"
+)
+
+// Snapshot is a row of the inventory dataset: a player's inventory right
+// after a batch changed it, and the event that last changed it.
+type Snapshot struct {
+	UserName       string           `parquet:"user_name,dict"`
+	Items          map[string]int64 `parquet:"items" parquet-key:",dict"`
+	SpentCents     map[string]int64 `parquet:"spent_cents" parquet-key:",dict"`
+	Purchases      int64            `parquet:"purchases"`
+	UpdatedAt      int64            `parquet:"updated_at,timestamp(millisecond:utc)"`
+	KafkaTopic     string           `parquet:"kafka_topic,dict"`
+	KafkaPartition int32            `parquet:"kafka_partition"`
+	KafkaOffset    int64            `parquet:"kafka_offset"`
+}
+
+// Folder is the Kafka-triggered job that folds purchases into inventories.
+type Folder struct {
+	Table   *Table
+	Sink    *sink.Sink
+	Dataset string // the snapshot dataset, "inventory"
+	Log     *slog.Logger
+}
+
+// Handle folds one batch, each partition under its lock.
+func (f *Folder) Handle(ctx context.Context, batch events.KafkaEvent) (job.Summary, error) {
+	sum, err := job.EachPartition(ctx, batch, f.partition)
+	sum.Dataset = f.Dataset
+	if err == nil {
+		f.Log.Info("inventories folded", "records", sum.Records, "changed_players", sum.Landed, "skipped", sum.Skipped, "rejected", sum.Rejected)
+	}
+	return sum, err
+}
+
+func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (job.Summary, error) {
+	sum := job.Summary{Records: len(records)}
+	part, err := job.DecodePartition(records)
+	if err != nil || len(records) == 0 {
+		return sum, err
+	}
+	// One folder per event partition at a time, across processes: a replay
+	// beside the live mapping must not apply an event twice.
+	unlock, err := f.Sink.Store().Lock(ctx, fmt.Sprintf("%s/_locks/fold+%s+%d", f.Dataset, part.Topic, part.Partition))
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
+	p := int(part.Partition)
+	if err := f.Table.CatchUp(ctx, p); err != nil {
+		return sum, err
+	}
+
+	changed := map[string]*State{}
+	last := map[string]job.Decoded{} // a player's last event applied in this batch
+	var order []string
+	for _, d := range part.Events {
+		e := &d.Event
+		if !IsPurchase(e) {
+			sum.Filtered++
+			continue
+		}
+		st, ok := changed[e.UserName]
+		if !ok {
+			base, _ := f.Table.Get(p, e.UserName)
+			st = &base
+		}
+		if !st.Apply(e, part.Partition, d.Source.Offset) {
+			sum.Skipped++ // applied before: a redelivery or a replay
+			continue
+		}
+		if !ok {
+			changed[e.UserName] = st
+			order = append(order, e.UserName)
+		}
+		last[e.UserName] = d
+	}
+
+	// Snapshots first, then the state: if the process dies in between, the
+	// redelivered batch folds onto the same base and lands the same
+	// snapshots, which the sink skips.
+	snapshots := make([]sink.Record[Snapshot], 0, len(order))
+	states := make([]State, 0, len(order))
+	for _, user := range order {
+		st, d := changed[user], last[user]
+		snapshots = append(snapshots, sink.Record[Snapshot]{Offset: d.Source.Offset, Date: d.Event.EventTime.Time(), Row: Snapshot{
+			UserName: user, Items: st.Items, SpentCents: st.SpentCents, Purchases: st.Purchases, UpdatedAt: int64(st.UpdatedAt),
+			KafkaTopic: part.Topic, KafkaPartition: part.Partition, KafkaOffset: d.Source.Offset,
+		}})
+		states = append(states, *st)
+	}
+	landed, err := sink.Land(ctx, f.Sink, f.Dataset, part.Topic, part.Partition, snapshots)
+	if err != nil {
+		return sum, err
+	}
+	if err := f.Table.Put(ctx, p, states); err != nil {
+		return sum, err
+	}
+	dead, err := part.LandRejected(ctx, f.Sink, f.Dataset, f.Log)
+	if err != nil {
+		return sum, err
+	}
+	sum.Landed, sum.Rejected = len(states), len(part.Rejected)
+	sum.Skipped += dead.Skipped
+	sum.Files = append(landed.Files, dead.Files...)
+	return sum, nil
+}

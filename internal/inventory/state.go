@@ -1,0 +1,78 @@
+// Package inventory folds purchase events into each player's inventory,
+// exactly once, and keeps it where the rest of the stack already is: a
+// compacted Kafka topic holding one record per player (key: the user name,
+// value: the State as JSON).
+//
+// Why a compacted topic: it is durable and replicated like the events
+// themselves, needs no other database, survives restarts, and compaction
+// keeps it at one record per player. Both the topic and the game-events topic
+// are partitioned by user name with Kafka's default (murmur2) partitioner
+// and the same partition count, so the state of every player of event
+// partition p is in state partition p: a job invocation for partition p
+// reads and writes only that partition.
+//
+// Exactly once: a State remembers the last event offset it applied per
+// event partition; an event at or below it is a redelivery and is skipped.
+package inventory
+
+import (
+	"maps"
+	"strconv"
+
+	"github.com/questlog/questlog/internal/event"
+)
+
+// State is one player's inventory.
+type State struct {
+	UserName string `json:"user_name"`
+	// Items counts what the player owns, by item type.
+	Items map[string]int64 `json:"items"`
+	// SpentCents totals what the player paid, by currency.
+	SpentCents map[string]int64 `json:"spent_cents"`
+	Purchases  int64            `json:"purchases"`
+	// UpdatedAt is the event time of the last purchase applied.
+	UpdatedAt event.Millis `json:"updated_at"`
+	// Applied maps an event partition to the last offset applied from it.
+	Applied map[string]int64 `json:"applied"`
+}
+
+// IsPurchase reports whether e changes an inventory.
+func IsPurchase(e *event.Event) bool {
+	return (e.EventType == event.TypePurchaseSword || e.EventType == event.TypePurchaseItem) && e.UserName != "" && e.ItemType != ""
+}
+
+// Apply folds the purchase at partition/offset into s, unless s already
+// holds it. It reports whether s changed.
+func (s *State) Apply(e *event.Event, partition int32, offset int64) bool {
+	if !IsPurchase(e) {
+		return false
+	}
+	key := strconv.Itoa(int(partition))
+	if last, ok := s.Applied[key]; ok && offset <= last {
+		return false // a redelivered or replayed event
+	}
+	if s.Items == nil {
+		s.Items, s.SpentCents, s.Applied = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	}
+	quantity := e.Quantity
+	if quantity == 0 {
+		quantity = 1 // a purchase without a quantity is of one item
+	}
+	s.UserName = e.UserName
+	s.Items[e.ItemType] += quantity
+	if e.Currency != "" {
+		s.SpentCents[e.Currency] += e.PriceCents
+	}
+	s.Purchases++
+	s.UpdatedAt = max(s.UpdatedAt, e.EventTime)
+	s.Applied[key] = offset
+	return true
+}
+
+// Clone returns a deep copy, so a fold can be abandoned on error.
+func (s State) Clone() State {
+	s.Items = maps.Clone(s.Items)
+	s.SpentCents = maps.Clone(s.SpentCents)
+	s.Applied = maps.Clone(s.Applied)
+	return s
+}
