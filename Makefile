@@ -45,6 +45,14 @@ build-ApiPurchaseSwordFunction:
 	$(call BUILD_FUNCTION,api-purchase-sword)
 build-ApiJoinGuildFunction:
 	$(call BUILD_FUNCTION,api-join-guild)
+build-ApiPurchaseItemFunction:
+	$(call BUILD_FUNCTION,api-purchase-item)
+build-ApiPurchaseItemJsonFunction:
+	$(call BUILD_FUNCTION,api-purchase-item-json)
+build-ApiInventoryFunction:
+	$(call BUILD_FUNCTION,api-inventory)
+build-InventoryFunction:
+	$(call BUILD_FUNCTION,inventory)
 build-ExtractFunction:
 	$(call BUILD_FUNCTION,extract)
 build-MungeFunction:

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/questlog/questlog/internal/api"
 	"github.com/questlog/questlog/internal/api/apitest"
 	"github.com/questlog/questlog/internal/inventory"
