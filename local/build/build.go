@@ -188,13 +188,7 @@ func newBuilder(targets []Target, opts Options) (*builder, error) {
 	if st, err := os.Stat(makefile); err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("build: %s: %w", makefile, ErrNoMakefile)
 	}
-	buildDir := opts.BuildDir
-	if buildDir == "" {
-		buildDir = filepath.Join(".aws-sam", "build")
-	}
-	if !filepath.IsAbs(buildDir) {
-		buildDir = filepath.Join(projectDir, buildDir)
-	}
+	buildDir := resolveBuildDir(projectDir, opts.BuildDir)
 	seen := map[string]bool{}
 	for _, t := range targets {
 		if !validLogicalID(t.LogicalID) {
@@ -387,4 +381,20 @@ func (p *prefixWriter) emit(line []byte) {
 	defer p.mu.Unlock()
 	// Output is best effort; make's output is also captured for errors.
 	_, _ = io.WriteString(p.w, p.prefix+string(line))
+}
+
+func resolveBuildDir(projectDir, buildDir string) string {
+	if buildDir == "" {
+		buildDir = filepath.Join(".aws-sam", "build")
+	}
+	if !filepath.IsAbs(buildDir) {
+		buildDir = filepath.Join(projectDir, buildDir)
+	}
+	return buildDir
+}
+
+// BootstrapPath is where Build puts a function's bootstrap; buildDir as in
+// Options.BuildDir.
+func BootstrapPath(projectDir, buildDir, logicalID string) string {
+	return filepath.Join(resolveBuildDir(projectDir, buildDir), logicalID, "bootstrap")
 }

@@ -40,6 +40,8 @@ type Topic struct {
 	// default (Config.DefaultPartitions for the embedded broker,
 	// num.partitions for a real cluster).
 	Partitions int
+	// Configs are topic configs set at creation, e.g. cleanup.policy=compact.
+	Configs map[string]string
 }
 
 // Config configures the embedded broker.

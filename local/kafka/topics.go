@@ -29,8 +29,7 @@ func EnsureTopics(ctx context.Context, brokers []string, topics []Topic) error {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 
-	// One CreateTopics request per partition count.
-	byPartitions := make(map[int32][]string)
+	var errs []error
 	for _, t := range topics {
 		if err := ValidTopicName(t.Name); err != nil {
 			return fmt.Errorf("kafka: ensure topics: %w", err)
@@ -39,11 +38,15 @@ func EnsureTopics(ctx context.Context, brokers []string, topics []Topic) error {
 		if p <= 0 {
 			p = -1 // broker default
 		}
-		byPartitions[p] = append(byPartitions[p], t.Name)
-	}
-	var errs []error
-	for p, names := range byPartitions {
-		resps, err := adm.CreateTopics(ctx, p, -1, nil, names...)
+		var configs map[string]*string
+		for k, v := range t.Configs {
+			if configs == nil {
+				configs = map[string]*string{}
+			}
+			configs[k] = &v
+		}
+		names := []string{t.Name}
+		resps, err := adm.CreateTopics(ctx, p, -1, configs, names...)
 		if err != nil {
 			return fmt.Errorf("kafka: create topics %v: %w", names, err)
 		}

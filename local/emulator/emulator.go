@@ -1,0 +1,350 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/questlog/questlog/local/apigw"
+	"github.com/questlog/questlog/local/build"
+	"github.com/questlog/questlog/local/esm"
+	"github.com/questlog/questlog/local/invoke"
+	"github.com/questlog/questlog/local/invokeapi"
+	"github.com/questlog/questlog/local/kafka"
+	"github.com/questlog/questlog/local/lambda"
+	"github.com/questlog/questlog/local/template"
+)
+
+// Serve selects what an Emulator serves besides the functions themselves.
+type Serve struct {
+	API      bool // API Gateway (start, start-api)
+	Lambda   bool // the Lambda Invoke API (start-lambda)
+	Mappings bool // the Kafka event-source mappings (start)
+}
+
+// Emulator is a running template.
+type Emulator struct {
+	cfg      Config
+	Template *template.Template
+	Runtime  *lambda.Runtime
+	svc      *services
+
+	APIURL, LambdaURL string
+	Brokers           []string
+	DatasetRoot       string
+
+	servers  []*http.Server
+	mappings []*mapping
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+type mapping struct {
+	esm.Mapping
+	stats esm.Stats
+}
+
+// Start builds and starts everything serve asks for. exclusive means this
+// process must own the embedded services (start); otherwise it may use
+// those of a running emulator (invoke, replay).
+func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emulator, error) {
+	began := time.Now()
+	e, err := startServicesAndTemplate(ctx, cfg, exclusive)
+	if err != nil {
+		return nil, err
+	}
+	cfg = e.cfg
+	ok := false
+	defer func() {
+		if !ok {
+			e.Close(context.Background())
+		}
+	}()
+	fns, err := e.functions()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.createTopics(ctx, fns); err != nil {
+		return nil, err
+	}
+	bootstraps, err := e.build(ctx, fns)
+	if err != nil {
+		return nil, err
+	}
+	if e.Runtime, err = lambda.New(runtimeFunctions(fns, bootstraps), lambda.Options{Logger: cfg.Logger, LogOutput: cfg.FunctionLogs}); err != nil {
+		return nil, err
+	}
+
+	runCtx, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	if serve.API {
+		if err := e.serveAPI(fns); err != nil {
+			return nil, err
+		}
+	}
+	if serve.Lambda {
+		if err := e.serveLambda(fns); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.svc.publish(cfg.DataDir, e.APIURL); err != nil {
+		return nil, err
+	}
+	if serve.Mappings {
+		e.startMappings(runCtx, fns)
+	}
+	ok = true
+	cfg.Logger.Info("questlog emulator ready", "functions", len(fns), "api", e.APIURL, "lambda", e.LambdaURL,
+		"kafka", strings.Join(e.Brokers, ","), "datasets", e.DatasetRoot, "mappings", len(e.mappings), "took", time.Since(began).Round(time.Millisecond))
+	return e, nil
+}
+
+// StartServicesOnly starts (or finds) the embedded services and loads the
+// template, running no function: for commands that read the datasets.
+func StartServicesOnly(ctx context.Context, cfg Config) (*Emulator, error) {
+	return startServicesAndTemplate(ctx, cfg, false)
+}
+
+func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (*Emulator, error) {
+	cfg.withDefaults()
+	svc, err := startServices(ctx, &cfg, exclusive)
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{cfg: cfg, svc: svc}
+	overrides := map[string]string{}
+	for k, v := range cfg.ParameterOverrides {
+		overrides[k] = v
+	}
+	if len(svc.brokers) > 0 {
+		overrides[ParamKafka] = strings.Join(svc.brokers, ",")
+	}
+	if svc.datasetRoot != "" {
+		overrides[ParamDatasetRoot] = svc.datasetRoot
+	}
+	e.Template, err = template.Load(cfg.Template, template.Options{ParameterOverrides: overrides, EnvVarsFile: cfg.EnvVarsFile, LookupEnv: cfg.LookupEnv})
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	for _, w := range e.Template.Warnings {
+		cfg.Logger.Warn("template: " + w)
+	}
+	e.Brokers = splitList(e.Template.Parameters[ParamKafka])
+	e.DatasetRoot = e.Template.Parameters[ParamDatasetRoot]
+	return e, nil
+}
+
+// functions returns the template's functions Config.Functions selects.
+func (e *Emulator) functions() ([]*template.Function, error) {
+	if len(e.cfg.Functions) == 0 {
+		return e.Template.Functions, nil
+	}
+	var fns []*template.Function
+	for _, id := range e.cfg.Functions {
+		fn := e.Template.Function(id)
+		if fn == nil {
+			return nil, fmt.Errorf("%w: %s is not a function in %s", invoke.ErrUnknownFunction, id, e.cfg.Template)
+		}
+		fns = append(fns, fn)
+	}
+	return fns, nil
+}
+
+// compactedTopicVars name environment variables whose topic holds state
+// (one record per key) rather than events.
+var compactedTopicVars = map[string]bool{"INVENTORY_TOPIC": true}
+
+// createTopics creates, on the embedded broker or a real cluster alike,
+// every topic a mapping reads and every topic a function's *_TOPIC
+// variable names, all with the same partition count, so topics keyed alike
+// are co-partitioned.
+func (e *Emulator) createTopics(ctx context.Context, fns []*template.Function) error {
+	compacted := map[string]bool{}
+	var names []string
+	for _, fn := range e.Template.Functions {
+		for _, ev := range fn.KafkaEvents {
+			names = append(names, ev.Topic)
+		}
+		for k, v := range fn.Environment {
+			if strings.HasSuffix(k, "_TOPIC") && v != "" {
+				names = append(names, v)
+				compacted[v] = compacted[v] || compactedTopicVars[k]
+			}
+		}
+	}
+	slices.Sort(names)
+	var topics []kafka.Topic
+	for _, name := range slices.Compact(names) {
+		t := kafka.Topic{Name: name, Partitions: e.cfg.Partitions}
+		if compacted[name] {
+			t.Configs = map[string]string{"cleanup.policy": "compact"}
+		}
+		topics = append(topics, t)
+	}
+	if len(topics) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kafka.EnsureTopics(ctx, e.Brokers, topics); err != nil {
+		return fmt.Errorf("create topics on %s: %w", strings.Join(e.Brokers, ","), err)
+	}
+	return nil
+}
+
+// build runs each function's Makefile target, or, with SkipBuild, finds
+// the bootstrap a previous build left.
+func (e *Emulator) build(ctx context.Context, fns []*template.Function) (map[string]string, error) {
+	targets := make([]build.Target, len(fns))
+	for i, fn := range fns {
+		targets[i] = build.Target{LogicalID: fn.LogicalID, Architecture: fn.Architecture(), BuildMethod: fn.BuildMethod}
+	}
+	bootstraps := map[string]string{}
+	if e.cfg.SkipBuild {
+		for _, fn := range fns {
+			bootstraps[fn.LogicalID] = build.BootstrapPath(e.cfg.ProjectDir, "", fn.LogicalID)
+		}
+		return bootstraps, nil
+	}
+	results, err := build.Build(ctx, targets, build.Options{ProjectDir: e.cfg.ProjectDir, Logger: e.cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	for _, r := range results {
+		bootstraps[r.LogicalID] = r.Bootstrap
+	}
+	return bootstraps, nil
+}
+
+func runtimeFunctions(fns []*template.Function, bootstraps map[string]string) []lambda.Function {
+	out := make([]lambda.Function, len(fns))
+	for i, fn := range fns {
+		out[i] = lambda.Function{
+			Name: fn.LogicalID, Bootstrap: bootstraps[fn.LogicalID], Handler: fn.Handler, Env: fn.Environment,
+			MemoryMB: fn.MemorySize, Timeout: fn.Timeout, MaxConcurrency: fn.ReservedConcurrency,
+			LogFormat: fn.LogFormat, LogLevel: fn.ApplicationLogLevel, Architecture: fn.Architecture(),
+		}
+	}
+	return out
+}
+
+func (e *Emulator) serveAPI(fns []*template.Function) error {
+	var routes []apigw.Route
+	for _, fn := range fns {
+		for _, ev := range fn.HTTPEvents {
+			routes = append(routes, apigw.Route{Method: ev.Method, Path: ev.Path, Function: fn.LogicalID,
+				PayloadFormatVersion: ev.PayloadFormatVersion, TimeoutInMillis: ev.TimeoutInMillis})
+		}
+	}
+	h, err := apigw.New(routes, e.Runtime, apigw.Options{Logger: e.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	l, err := listen(e.cfg.APIAddr, "API Gateway", "--port")
+	if err != nil {
+		return err
+	}
+	e.APIURL = "http://" + l.Addr().String()
+	e.serve(l, h)
+	return nil
+}
+
+func (e *Emulator) serveLambda(fns []*template.Function) error {
+	names := map[string]string{}
+	for _, fn := range fns {
+		names[fn.LogicalID] = fn.LogicalID
+		if fn.FunctionName != "" {
+			names[fn.FunctionName] = fn.LogicalID
+		}
+	}
+	h, err := invokeapi.New(e.Runtime, invokeapi.Options{Logger: e.cfg.Logger, Functions: names})
+	if err != nil {
+		return err
+	}
+	l, err := listen(e.cfg.LambdaAddr, "the Lambda Invoke API", "--lambda-port")
+	if err != nil {
+		return err
+	}
+	e.LambdaURL = "http://" + l.Addr().String()
+	e.serve(l, h)
+	return nil
+}
+
+func (e *Emulator) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	e.servers = append(e.servers, srv)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.cfg.Logger.Error("server stopped", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Mapping returns the event-source mapping of a function's Kafka event.
+func (e *Emulator) Mapping(fn *template.Function, ev template.KafkaEvent) esm.Mapping {
+	return esm.Mapping{
+		Function: fn.LogicalID, Brokers: ev.BootstrapServers, Topic: ev.Topic, ConsumerGroupID: ev.ConsumerGroupID,
+		StartingPosition: ev.StartingPosition, StartingPositionTimestamp: ev.StartingPositionTimestamp,
+		BatchSize: ev.BatchSize, BatchingWindow: ev.BatchingWindow, FilterPatterns: ev.FilterPatterns,
+	}
+}
+
+func (e *Emulator) startMappings(ctx context.Context, fns []*template.Function) {
+	for _, fn := range fns {
+		for _, ev := range fn.KafkaEvents {
+			if !ev.Enabled {
+				e.cfg.Logger.Info("event-source mapping disabled in the template", "function", fn.LogicalID, "event", ev.Name)
+				continue
+			}
+			m := &mapping{Mapping: e.Mapping(fn, ev)}
+			e.mappings = append(e.mappings, m)
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				if err := esm.Run(ctx, m.Mapping, e.Runtime, esm.Options{Logger: e.cfg.Logger, Stats: &m.stats}); err != nil {
+					e.cfg.Logger.Error("event-source mapping stopped", "function", m.Function, "topic", m.Topic, "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// Close drains: mappings finish their in-flight batches and commit, the
+// HTTP servers finish their requests, the runtime finishes its
+// invocations; then the processes and the embedded services stop.
+func (e *Emulator) Close(ctx context.Context) error {
+	if e.stop != nil {
+		e.stop()
+	}
+	var errs []error
+	for _, srv := range e.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	e.wg.Wait()
+	if e.Runtime != nil {
+		errs = append(errs, e.Runtime.Close(ctx))
+	}
+	if e.svc != nil {
+		errs = append(errs, e.svc.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
