@@ -26,7 +26,7 @@
 // <ARTIFACTS_DIR>/.questlog-build-hash. Next time, a function whose hash
 // matches and whose bootstrap exists is not rebuilt (Options.Force
 // overrides). The inputs, hashed once per Build call, are go.mod, go.sum,
-// the Makefile, and every file under functions/ and internal/ (paths and
+// the Makefile, top-level .go files, and every file under functions/ and internal/ (paths and
 // contents; symlinks by target) except *_test.go files, testdata
 // directories, and names starting with "." or "_" (the go tool ignores
 // them). Nothing else in the project goes into a function binary: editing

@@ -19,7 +19,8 @@ const hashFile = ".questlog-build-hash"
 // invalidates old hash files.
 const hashVersion = "questlog-build-hash/v1"
 
-// Function code lives in these top-level directories and files; nothing
+// Function code lives in these top-level directories and files (and in
+// top-level .go files, for a project that is a single function); nothing
 // else in the project (the emulator in local/, docs, template.yaml, sample
 // events) goes into a function binary, so editing it rebuilds nothing.
 var (
@@ -58,7 +59,7 @@ func inputsHash(projectDir string, skipDirs ...string) (string, error) {
 			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") || (!strings.Contains(rel, "/") && !sourceTopFiles[rel]) {
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") || (!strings.Contains(rel, "/") && !sourceTopFiles[rel] && !strings.HasSuffix(rel, ".go")) {
 			return nil
 		}
 		switch t := d.Type(); {

@@ -39,10 +39,11 @@ type Emulator struct {
 	Brokers           []string
 	DatasetRoot       string
 
-	servers  []*http.Server
-	mappings []*mapping
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	servers   []*http.Server
+	invokeAPI *invokeapi.Handler
+	mappings  []*mapping
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 type mapping struct {
@@ -113,7 +114,14 @@ func StartServicesOnly(ctx context.Context, cfg Config) (*Emulator, error) {
 
 func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (*Emulator, error) {
 	cfg.withDefaults()
-	svc, err := startServices(ctx, &cfg, exclusive)
+	opts := template.Options{ParameterOverrides: cfg.ParameterOverrides, EnvVarsFile: cfg.EnvVarsFile, LookupEnv: cfg.LookupEnv}
+	declared, err := template.Load(cfg.Template, opts) // which parameters does it have?
+	if err != nil {
+		return nil, err
+	}
+	_, wantKafka := declared.Parameters[ParamKafka]
+	_, wantHDFS := declared.Parameters[ParamDatasetRoot]
+	svc, err := startServices(ctx, &cfg, exclusive, wantKafka, wantHDFS)
 	if err != nil {
 		return nil, err
 	}
@@ -122,13 +130,14 @@ func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (
 	for k, v := range cfg.ParameterOverrides {
 		overrides[k] = v
 	}
-	if len(svc.brokers) > 0 {
+	if len(svc.brokers) > 0 && wantKafka {
 		overrides[ParamKafka] = strings.Join(svc.brokers, ",")
 	}
-	if svc.datasetRoot != "" {
+	if svc.datasetRoot != "" && wantHDFS {
 		overrides[ParamDatasetRoot] = svc.datasetRoot
 	}
-	e.Template, err = template.Load(cfg.Template, template.Options{ParameterOverrides: overrides, EnvVarsFile: cfg.EnvVarsFile, LookupEnv: cfg.LookupEnv})
+	opts.ParameterOverrides = overrides
+	e.Template, err = template.Load(cfg.Template, opts)
 	if err != nil {
 		svc.Close()
 		return nil, err
@@ -273,6 +282,7 @@ func (e *Emulator) serveLambda(fns []*template.Function) error {
 		return err
 	}
 	e.LambdaURL = "http://" + l.Addr().String()
+	e.invokeAPI = h
 	e.serve(l, h)
 	return nil
 }
@@ -329,6 +339,9 @@ func (e *Emulator) Close(ctx context.Context) error {
 	for _, srv := range e.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
+	if e.invokeAPI != nil {
+		errs = append(errs, e.invokeAPI.Close(ctx)) // Event invocations still running
+	}
 	e.wg.Wait()
 	if e.Runtime != nil {
 		errs = append(errs, e.Runtime.Close(ctx))
@@ -345,6 +358,21 @@ func splitList(s string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// MappingStats is one event-source mapping's counters.
+type MappingStats struct {
+	Function, Topic string
+	esm.StatsSnapshot
+}
+
+// Stats returns the counters of every running mapping.
+func (e *Emulator) Stats() []MappingStats {
+	out := make([]MappingStats, len(e.mappings))
+	for i, m := range e.mappings {
+		out[i] = MappingStats{Function: m.Function, Topic: m.Topic, StatsSnapshot: m.stats.Snapshot()}
 	}
 	return out
 }

@@ -59,7 +59,7 @@ func (s *services) Close() error {
 // startServices starts what the parameters do not point elsewhere. If
 // exclusive is false and another process owns the data directory, its
 // services are used instead.
-func startServices(ctx context.Context, cfg *Config, exclusive bool) (*services, error) {
+func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantHDFS bool) (*services, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -70,6 +70,8 @@ func startServices(ctx context.Context, cfg *Config, exclusive bool) (*services,
 	}
 	_, kafkaOverridden := cfg.ParameterOverrides[ParamKafka]
 	_, rootOverridden := cfg.ParameterOverrides[ParamDatasetRoot]
+	kafkaOverridden = kafkaOverridden || !wantKafka
+	rootOverridden = rootOverridden || !wantHDFS
 	if lock == nil {
 		if exclusive && (!kafkaOverridden || !rootOverridden) {
 			return nil, fmt.Errorf("another emulator (pid %d) is running on %s: stop it, or give this one --data-dir", owner.PID, cfg.DataDir)
