@@ -189,6 +189,7 @@ func waitRows(t testing.TB, st store.Store, dataset string, n int, within time.D
 func cmdOutput(t testing.TB, env []string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Dir = projectDir()
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -197,3 +198,5 @@ func cmdOutput(t testing.TB, env []string, name string, args ...string) string {
 	}
 	return out.String()
 }
+
+func writeBytes(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
