@@ -19,6 +19,7 @@ import (
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/questlog/questlog/local/loadgen"
+	"github.com/questlog/questlog/local/template"
 )
 
 func cmdGenerateEvent(ctx context.Context, args []string) error {
@@ -133,6 +134,7 @@ func firstRecords(ctx context.Context, brokers []string, topic string, partition
 // API Gateway with a recording function.
 func generateHTTP(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("generate-event http", flag.ContinueOnError)
+	templatePath := fs.String("template", "template.yaml", "the template whose routes select the route (its routeKey and pathParameters)")
 	method := fs.String("method", "GET", "the request method")
 	body := fs.String("body", "", "the request body")
 	var headers headerFlags
@@ -145,7 +147,17 @@ func generateHTTP(_ context.Context, args []string) error {
 		return errors.New("give the request path: questlog generate-event http /purchase_a_sword/divya")
 	}
 	rec := &recorder{}
-	gw, err := apigw.New([]apigw.Route{{Function: "Recorder"}}, rec, apigw.Options{Logger: discardLogger()})
+	routes := []apigw.Route{{Function: "Recorder"}} // $default, when no route matches
+	if tpl, err := template.Load(*templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }}); err == nil {
+		for _, fn := range tpl.Functions {
+			for _, ev := range fn.HTTPEvents {
+				if !ev.IsDefaultRoute() {
+					routes = append(routes, apigw.Route{Method: ev.Method, Path: ev.Path, Function: fn.LogicalID, PayloadFormatVersion: ev.PayloadFormatVersion})
+				}
+			}
+		}
+	}
+	gw, err := apigw.New(routes, rec, apigw.Options{Logger: discardLogger()})
 	if err != nil {
 		return err
 	}
