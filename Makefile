@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 run: ## Start the whole pipeline locally: API on :3000, Kafka on :9092, jobs landing Parquet
-	$(GO) run ./local start
+	$(GO) run ./local start $(ARGS)
 
 build: ## Build every function in template.yaml into .aws-sam/build/<LogicalId>/bootstrap
 	$(GO) run ./local build

@@ -26,7 +26,7 @@ func invoke(t *testing.T, h http.Handler, method, path string, headers map[strin
 	return apitest.Invoke(t, h, apitest.Request{Method: method, Path: path, Headers: headers, Cookies: cookies, Body: body})
 }
 
-func publisher(t *testing.T, addr string, timeout time.Duration) *kafkapub.Publisher {
+func publisher(t testing.TB, addr string, timeout time.Duration) *kafkapub.Publisher {
 	pub, err := kafkapub.New(kafkapub.Config{Brokers: []string{addr}, Topic: kafkatest.Topic, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
