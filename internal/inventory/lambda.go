@@ -10,8 +10,8 @@ import (
 	"github.com/questlog/questlog/internal/api"
 	"github.com/questlog/questlog/internal/fnenv"
 	"github.com/questlog/questlog/internal/kafkapub"
+	"github.com/questlog/questlog/internal/job"
 	"github.com/questlog/questlog/internal/sink"
-	"github.com/questlog/questlog/internal/store"
 )
 
 // config is what both inventory functions read from the environment.
@@ -63,13 +63,7 @@ func StartFolder() {
 	if err != nil {
 		fnenv.Fatal(log, "configuration", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	st, err := store.Open(ctx, root)
-	cancel()
-	if err != nil {
-		fnenv.Fatal(log, "open the dataset store", err)
-	}
-	f := &Folder{Table: NewTable(c.brokers, c.topic), Sink: sink.New(st, log), Dataset: dataset, Log: log}
+	f := &Folder{Table: NewTable(c.brokers, c.topic), Sink: job.OpenSink(log, root), Dataset: dataset, Log: log}
 	lambda.Start(f.Handle)
 }
 

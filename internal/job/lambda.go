@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,12 +31,17 @@ func Start(transform func(env *fnenv.Env) (Transform, error)) {
 	if err != nil {
 		fnenv.Fatal(log, "configuration", err)
 	}
+	j := &Job{Dataset: dataset, Transform: t, Sink: OpenSink(log, root), Log: log}
+	lambda.Start(j.Handle)
+}
+
+// OpenSink opens the dataset store at init, ending init if it cannot.
+func OpenSink(log *slog.Logger, root string) *sink.Sink {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
 	st, err := store.Open(ctx, root)
-	cancel()
 	if err != nil {
 		fnenv.Fatal(log, "open the dataset store", err)
 	}
-	j := &Job{Dataset: dataset, Transform: t, Sink: sink.New(st, log), Log: log}
-	lambda.Start(j.Handle)
+	return sink.New(st, log)
 }

@@ -1,6 +1,8 @@
 package apigw
 
 import (
+	"github.com/questlog/questlog/local/internal/jsonenc"
+
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
@@ -120,18 +122,18 @@ func (g *gateway) appendEventV2(dst []byte, in *incoming) []byte {
 	key := in.route.key
 
 	dst = append(dst, `{"version":"2.0","routeKey":`...)
-	dst = appendJSONString(dst, key)
+	dst = jsonenc.AppendString(dst, key)
 	dst = append(dst, `,"rawPath":`...)
-	dst = appendJSONString(dst, in.rawPath)
+	dst = jsonenc.AppendString(dst, in.rawPath)
 	dst = append(dst, `,"rawQueryString":`...)
-	dst = appendJSONString(dst, r.URL.RawQuery)
+	dst = jsonenc.AppendString(dst, r.URL.RawQuery)
 	if len(in.cookies) > 0 {
 		dst = append(dst, `,"cookies":[`...)
 		for i, c := range in.cookies {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, c)
+			dst = jsonenc.AppendString(dst, c)
 		}
 		dst = append(dst, ']')
 	}
@@ -150,7 +152,7 @@ func (g *gateway) appendEventV2(dst []byte, in *incoming) []byte {
 		dst = append(dst, `,"isBase64Encoded":false`...)
 	case utf8.Valid(in.body):
 		dst = append(dst, `,"body":`...)
-		dst = appendJSONString(dst, in.body)
+		dst = jsonenc.AppendString(dst, in.body)
 		dst = append(dst, `,"isBase64Encoded":false`...)
 	default:
 		dst = append(dst, `,"body":"`...)
@@ -159,31 +161,31 @@ func (g *gateway) appendEventV2(dst []byte, in *incoming) []byte {
 	}
 
 	dst = append(dst, `,"requestContext":{"routeKey":`...)
-	dst = appendJSONString(dst, key)
+	dst = jsonenc.AppendString(dst, key)
 	dst = append(dst, `,"accountId":`...)
-	dst = appendJSONString(dst, g.opts.AccountID)
+	dst = jsonenc.AppendString(dst, g.opts.AccountID)
 	dst = append(dst, `,"stage":`...)
-	dst = appendJSONString(dst, g.opts.Stage)
+	dst = jsonenc.AppendString(dst, g.opts.Stage)
 	dst = append(dst, `,"requestId":`...)
-	dst = appendJSONString(dst, in.requestID)
+	dst = jsonenc.AppendString(dst, in.requestID)
 	dst = append(dst, `,"apiId":`...)
-	dst = appendJSONString(dst, g.opts.APIID)
+	dst = jsonenc.AppendString(dst, g.opts.APIID)
 	dst = append(dst, `,"domainName":`...)
-	dst = appendJSONString(dst, r.Host)
+	dst = jsonenc.AppendString(dst, r.Host)
 	dst = append(dst, `,"domainPrefix":`...)
-	dst = appendJSONString(dst, domainPrefix(r.Host))
+	dst = jsonenc.AppendString(dst, domainPrefix(r.Host))
 	dst = append(dst, `,"time":"`...)
 	dst = in.now.UTC().AppendFormat(dst, timeLayout)
 	dst = append(dst, `","timeEpoch":`...)
 	dst = strconv.AppendInt(dst, in.now.UnixMilli(), 10)
 	dst = append(dst, `,"http":{"method":`...)
-	dst = appendJSONString(dst, r.Method)
+	dst = jsonenc.AppendString(dst, r.Method)
 	dst = append(dst, `,"path":`...)
-	dst = appendJSONString(dst, in.rawPath)
+	dst = jsonenc.AppendString(dst, in.rawPath)
 	dst = append(dst, `,"protocol":"HTTP/1.1","sourceIp":`...)
-	dst = appendJSONString(dst, in.sourceIP)
+	dst = jsonenc.AppendString(dst, in.sourceIP)
 	dst = append(dst, `,"userAgent":`...)
-	dst = appendJSONString(dst, r.UserAgent())
+	dst = jsonenc.AppendString(dst, r.UserAgent())
 	return append(dst, "}}}"...)
 }
 

@@ -1,9 +1,10 @@
 package esm
 
 import (
+	"github.com/questlog/questlog/local/internal/jsonenc"
+
 	"encoding/base64"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -28,7 +29,7 @@ import (
 func payloadPrefix(bootstrapServers string) []byte {
 	b := make([]byte, 0, 64+len(bootstrapServers))
 	b = append(b, `{"eventSource":"`+EventSource+`","bootstrapServers":`...)
-	b = appendJSONString(b, bootstrapServers)
+	b = jsonenc.AppendString(b, bootstrapServers)
 	b = append(b, `,"records":{`...)
 	return b
 }
@@ -37,8 +38,8 @@ const payloadSuffix = "}}"
 
 // appendGroupOpen appends `"<topic>-<partition>":[`.
 func appendGroupOpen(b []byte, topic string, partition int32) []byte {
-	b = append(b, '"')
-	b = appendJSONStringBody(b, topic)
+	b = jsonenc.AppendString(b, topic)
+	b = b[:len(b)-1] // reopen the key: the partition follows the topic
 	b = append(b, '-')
 	b = strconv.AppendInt(b, int64(partition), 10)
 	return append(b, `":[`...)
@@ -49,7 +50,7 @@ func appendGroupOpen(b []byte, topic string, partition int32) []byte {
 func recordHead(topic string, partition int32) []byte {
 	b := make([]byte, 0, 40+len(topic))
 	b = append(b, `{"topic":`...)
-	b = appendJSONString(b, topic)
+	b = jsonenc.AppendString(b, topic)
 	b = append(b, `,"partition":`...)
 	b = strconv.AppendInt(b, int64(partition), 10)
 	return append(b, `,"offset":`...)
@@ -83,7 +84,7 @@ func appendRecord(b, head []byte, r *kgo.Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '{')
-		b = appendJSONString(b, h.Key)
+		b = jsonenc.AppendString(b, h.Key)
 		b = append(b, ":["...)
 		for j, c := range h.Value {
 			if j > 0 {
@@ -103,56 +104,6 @@ var signedByte = func() (t [256]string) {
 	}
 	return t
 }()
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendJSONStringBody(b, s)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONStringBody escapes s for a JSON string: quotes, backslashes and
-// control characters are escaped and invalid UTF-8 becomes U+FFFD, as
-// encoding/json does (without its HTML escaping, which JSON does not need).
-func appendJSONStringBody(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
 
 // encodeEvent encodes a complete payload for records grouped by partition;
 // every group must be non-empty and hold records of one topic-partition in

@@ -1,6 +1,8 @@
 package esm
 
 import (
+	"github.com/questlog/questlog/local/internal/jsonenc"
+
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -201,17 +203,17 @@ func normalize(ev events.KafkaEvent) events.KafkaEvent {
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `"\`, "\x00\x1f\x7f", "<>&", "\u2028\u2029", "é🎮", "\xff", "a\xc3", "\xed\xa0\x80"} {
-		got := appendJSONString(nil, s)
+		got := jsonenc.AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("appendJSONString(%q) = %s: invalid JSON: %v", s, got, err)
+			t.Errorf("AppendString(%q) = %s: invalid JSON: %v", s, got, err)
 			continue
 		}
 		want, _ := json.Marshal(s)
 		var wantBack string
 		_ = json.Unmarshal(want, &wantBack)
 		if back != wantBack {
-			t.Errorf("appendJSONString(%q) decodes to %q, encoding/json round trip gives %q", s, back, wantBack)
+			t.Errorf("AppendString(%q) decodes to %q, encoding/json round trip gives %q", s, back, wantBack)
 		}
 	}
 }
