@@ -342,3 +342,67 @@ func TestCorruptReplicaIsNotServed(t *testing.T) {
 		t.Fatalf("ReadAt before the damage: %v", err)
 	}
 }
+
+// Calls the Go client never makes but Java clients do: the FileSystem
+// spec's rename (false instead of exceptions, move into a directory) and
+// create with createParent.
+func TestJavaStyleCalls(t *testing.T) {
+	s, _, c := setup(t)
+	rc := dialRaw(t, s.NameNodeAddr(), "alice")
+	writeFile(t, c, "/t/a", []byte("a"), 1)
+	writeFile(t, c, "/t/b", []byte("b"), 1)
+	if err := c.Mkdir("/t/dir", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rename := func(src, dst string) bool {
+		t.Helper()
+		var resp pb.RenameResponseProto
+		if err := rc.call("rename", &pb.RenameRequestProto{Src: proto.String(src), Dst: proto.String(dst)}, &resp); err != nil {
+			t.Fatalf("rename(%s, %s): %v", src, dst, err)
+		}
+		return resp.GetResult()
+	}
+	for _, tc := range []struct {
+		src, dst string
+		want     bool
+	}{
+		{"/t/a", "/t/b", false},         // destination exists
+		{"/t/missing", "/t/x", false},   // source missing
+		{"/t/a", "/t/nodir/x", false},   // destination parent missing
+		{"/t/dir", "/t/dir/sub", false}, // into itself
+		{"/t/a", "/t/a", true},          // same path
+		{"/t/a", "/t/dir", true},        // into a directory: /t/dir/a
+		{"/t/b", "/t/c", true},
+	} {
+		if got := rename(tc.src, tc.dst); got != tc.want {
+			t.Errorf("rename(%s, %s) = %v, want %v", tc.src, tc.dst, got, tc.want)
+		}
+	}
+	if got, err := c.ReadFile("/t/dir/a"); err != nil || string(got) != "a" {
+		t.Errorf("/t/dir/a = %q, %v", got, err)
+	}
+	if got, err := c.ReadFile("/t/c"); err != nil || string(got) != "b" {
+		t.Errorf("/t/c = %q, %v", got, err)
+	}
+
+	req := createReq("/t/deep/er/file", "java-client", 1)
+	req.CreateParent = proto.Bool(true)
+	var cr pb.CreateResponseProto
+	if err := rc.call("create", req, &cr); err != nil {
+		t.Fatalf("create with createParent: %v", err)
+	}
+	if err := rc.call("complete", &pb.CompleteRequestProto{Src: proto.String("/t/deep/er/file"), ClientName: proto.String("java-client")}, new(pb.CompleteResponseProto)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := c.Stat("/t/deep/er"); err != nil || !fi.IsDir() {
+		t.Fatalf("parents not created: %v", err)
+	}
+	// Listing a file yields the file itself.
+	var l pb.GetListingResponseProto
+	if err := rc.call("getListing", &pb.GetListingRequestProto{Src: proto.String("/t/c"), StartAfter: []byte{}}, &l); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.GetDirList().GetPartialListing()); n != 1 || l.GetDirList().GetPartialListing()[0].GetLength() != 1 {
+		t.Errorf("listing a file = %v", l.GetDirList())
+	}
+}

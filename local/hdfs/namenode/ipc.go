@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -116,11 +117,11 @@ type request struct {
 func parseFrame(b []byte) (*request, error) {
 	hb, rest, err := nextDelimited(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: rpc header: %v", errMalformed, err)
+		return nil, fmt.Errorf("%w: rpc header: %w", errMalformed, err)
 	}
 	h := &pb.RpcRequestHeaderProto{}
 	if err := proto.Unmarshal(hb, h); err != nil {
-		return nil, fmt.Errorf("%w: rpc header: %v", errMalformed, err)
+		return nil, fmt.Errorf("%w: rpc header: %w", errMalformed, err)
 	}
 	if h.CallId == nil {
 		return nil, fmt.Errorf("%w: rpc header has no call id", errMalformed)
@@ -132,7 +133,7 @@ func parseFrame(b []byte) (*request, error) {
 	if h.GetCallId() < 0 {
 		if len(rest) > 0 {
 			if req.body, rest, err = nextDelimited(rest); err != nil {
-				return req, fmt.Errorf("%w: connection context: %v", errMalformed, err)
+				return req, fmt.Errorf("%w: connection context: %w", errMalformed, err)
 			}
 		}
 		if len(rest) != 0 {
@@ -142,11 +143,11 @@ func parseFrame(b []byte) (*request, error) {
 	}
 	rb, rest, err := nextDelimited(rest)
 	if err != nil {
-		return req, fmt.Errorf("%w: request header: %v", errMalformed, err)
+		return req, fmt.Errorf("%w: request header: %w", errMalformed, err)
 	}
 	rh := &pb.RequestHeaderProto{}
 	if err := proto.Unmarshal(rb, rh); err != nil {
-		return req, fmt.Errorf("%w: request header: %v", errMalformed, err)
+		return req, fmt.Errorf("%w: request header: %w", errMalformed, err)
 	}
 	if rh.GetMethodName() == "" {
 		return req, fmt.Errorf("%w: request header has no method name", errMalformed)
@@ -154,7 +155,7 @@ func parseFrame(b []byte) (*request, error) {
 	req.method, req.protocol = rh.GetMethodName(), rh.GetDeclaringClassProtocolName()
 	if len(rest) > 0 {
 		if req.body, rest, err = nextDelimited(rest); err != nil {
-			return req, fmt.Errorf("%w: request body: %v", errMalformed, err)
+			return req, fmt.Errorf("%w: request body: %w", errMalformed, err)
 		}
 	}
 	if len(rest) != 0 {
@@ -275,7 +276,7 @@ func (nn *NameNode) serveConn(conn net.Conn) {
 		id := req.header.GetCallId()
 		if id == callIDContext {
 			var cc pb.IpcConnectionContextProto
-			if err := proto.Unmarshal(req.body, &cc); err != nil || cc.GetUserInfo().GetEffectiveUser() == "" {
+			if err := proto.Unmarshal(req.body, &cc); err != nil || cc.GetUserInfo().GetEffectiveUser() == "" || !utf8.ValidString(cc.GetUserInfo().GetEffectiveUser()) {
 				nn.log.Warn("namenode: bad connection context", "remote", remoteAddr, "err", err)
 				return
 			}

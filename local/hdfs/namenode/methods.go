@@ -39,12 +39,3 @@ func register[Req any, PReq interface {
 		return fn(nn, c, req)
 	}
 }
-
-// Methods returns the names of the ClientProtocol methods served.
-func Methods() []string {
-	names := make([]string, 0, len(methods))
-	for n := range methods {
-		names = append(names, n)
-	}
-	return names
-}

@@ -263,6 +263,8 @@ func TestSplitPath(t *testing.T) {
 		{"/a/./b", nil, false},
 		{"/a/../b", nil, false},
 		{"/a:b", nil, false},
+		{"/a/\xff", nil, false},
+		{"/caf\u00e9", []string{"caf\u00e9"}, true},
 		{"/" + string(bytes.Repeat([]byte("x"), 256)), nil, false},
 	} {
 		got, err := splitPath(tc.in)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -203,6 +204,10 @@ func (ns *namespace) forget(n *inode) (blocks []uint64, open []*inode) {
 func splitPath(p string) ([]string, error) {
 	if !strings.HasPrefix(p, "/") {
 		return nil, remote(exInvalidPath, "Invalid path name Path is not absolute: %s", p)
+	}
+	if !utf8.ValidString(p) {
+		// HDFS names are Java strings; the journal stores them as JSON.
+		return nil, remote(exInvalidPath, "Invalid path name Path is not valid UTF-8: %q", p)
 	}
 	parts := strings.Split(p[1:], "/")
 	out := parts[:0]

@@ -15,6 +15,7 @@ package namenode
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -49,6 +50,9 @@ func (op *opSetOwner) apply(nn *NameNode) error {
 func (nn *NameNode) setOwner(c *call, req *pb.SetOwnerRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	owner, group := req.GetUsername(), req.GetGroupname()
+	if !utf8.ValidString(owner) || !utf8.ValidString(group) {
+		return nil, remote(exIllegalArgument, "owner and group must be valid UTF-8")
+	}
 	err := nn.mutate(func(t *txn) error {
 		res, err := nn.resolve(u, req.GetSrc())
 		if err != nil {
