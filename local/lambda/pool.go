@@ -11,18 +11,18 @@ import (
 )
 
 // pool holds the execution environments of one function. It grows on demand
-// up to max, reuses the most recently used idle environment, retires
+// up to limit, reuses the most recently used idle environment, retires
 // environments idle for idleTimeout, and queues requests FIFO when every
-// environment is busy and max is reached.
+// environment is busy and the limit is reached.
 type pool struct {
 	fn          *function
-	max         int
+	limit       int
 	idleTimeout time.Duration
 
 	mu        sync.Mutex
 	idle      []*environment // stack: the last one was used most recently
 	all       map[*environment]struct{}
-	total     int // environments alive or starting, counted against max
+	total     int // environments alive or starting, counted against limit
 	finishing int // busy environments that answered and will be free soon
 	waiters   []*waiter
 	closed    bool // no new acquisitions
@@ -39,13 +39,13 @@ type grant struct {
 
 type waiter struct{ ch chan grant }
 
-func newPool(fn *function, max int, idleTimeout time.Duration) *pool {
-	return &pool{fn: fn, max: max, idleTimeout: idleTimeout, all: make(map[*environment]struct{})}
+func newPool(fn *function, limit int, idleTimeout time.Duration) *pool {
+	return &pool{fn: fn, limit: limit, idleTimeout: idleTimeout, all: make(map[*environment]struct{})}
 }
 
-// acquire returns an environment reserved for c. When none is free and max
-// is reached it waits, first come first served, until one is free or ctx is
-// done; then it fails with invoke.ErrThrottled. spawned reports a new
+// acquire returns an environment reserved for c. When none is free and the
+// limit is reached it waits, first come first served, until one is free or
+// ctx is done; then it fails with invoke.ErrThrottled. spawned reports a new
 // environment, which has c queued already; otherwise the caller submits c.
 func (p *pool) acquire(ctx context.Context, c *call) (e *environment, spawned bool, err error) {
 	p.mu.Lock()
@@ -64,7 +64,7 @@ func (p *pool) acquire(ctx context.Context, c *call) (e *environment, spawned bo
 	// An environment that has answered will be free within microseconds;
 	// wait for it rather than start another, unless earlier waiters claim
 	// all of them.
-	if p.finishing <= len(p.waiters) && p.total < p.max {
+	if p.finishing <= len(p.waiters) && p.total < p.limit {
 		p.total++
 		p.mu.Unlock()
 		e, err := p.start(c)
@@ -221,7 +221,7 @@ func (p *pool) discard(e *environment, wasFinishing bool) {
 // grantLocked lets the first waiter start an environment when there is room
 // and no finishing environment will serve it.
 func (p *pool) grantLocked() {
-	if p.closed || len(p.waiters) <= p.finishing || p.total >= p.max {
+	if p.closed || len(p.waiters) <= p.finishing || p.total >= p.limit {
 		return
 	}
 	w := p.waiters[0]

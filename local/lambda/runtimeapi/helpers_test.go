@@ -15,6 +15,9 @@ import (
 
 // recorder is an Observer that records events as strings.
 type recorder struct {
+	// onRespond, when set, runs at the start of Responded.
+	onRespond func()
+
 	mu       sync.Mutex
 	events   []string
 	outcomes []Outcome
@@ -37,6 +40,9 @@ func (r *recorder) InitFailed(rep ErrorReport) {
 	r.add("init failed")
 }
 func (r *recorder) Responded(inv *Invocation, out Outcome) {
+	if r.onRespond != nil {
+		r.onRespond()
+	}
 	r.mu.Lock()
 	r.outcomes = append(r.outcomes, out)
 	r.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -211,5 +212,36 @@ func waitState(t *testing.T, s *Server, state string) {
 			t.Fatalf("state %s never reached", state)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestNextWaitsForAnswerReport: a poll that overtakes the report of the
+// answer (possible on a second connection) completes the invocation only
+// after the observer heard about the answer.
+func TestNextWaitsForAnswerReport(t *testing.T) {
+	s, rec := newTestServer(t, 0)
+	handOver(t, s, "id-1")
+	entered, release := make(chan struct{}), make(chan struct{})
+	rec.onRespond = func() { close(entered); <-release }
+
+	answered := make(chan int)
+	go func() { answered <- serve(s, http.MethodPost, responsePath("id-1"), `"ok"`).Code }()
+	<-entered
+	_ = s.Submit(invocation("id-2"))
+	polled := make(chan int)
+	go func() { polled <- serve(s, http.MethodGet, PathNext, "").Code }()
+	time.Sleep(20 * time.Millisecond) // give the poll a chance to overtake
+	if strings.Contains(rec.log(), "completed") {
+		t.Fatalf("completed before the answer was reported: %s", rec.log())
+	}
+	close(release)
+	if code := <-answered; code != http.StatusAccepted {
+		t.Errorf("response = %d", code)
+	}
+	if code := <-polled; code != http.StatusOK {
+		t.Errorf("poll = %d", code)
+	}
+	if got, want := rec.log(), "initialized, invoked id-1, responded id-1, completed id-1, invoked id-2"; got != want {
+		t.Errorf("events = %q, want %q", got, want)
 	}
 }
