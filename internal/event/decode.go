@@ -256,8 +256,8 @@ func (p *parser) headers() (map[string]string, error) {
 	err := p.members(func(key []byte) error {
 		name := p.str(key)
 		var v string
-		if err := p.stringField([]byte("headers."+name), &v); err != nil {
-			return err
+		if err := p.stringField(key, &v); err != nil {
+			return fmt.Errorf("headers.%w", err) // the error starts with the key
 		}
 		h[name] = v
 		return nil
@@ -275,25 +275,41 @@ func (p *parser) rawString() ([]byte, error) {
 		return nil, err
 	}
 	start := p.pos
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
+	data, ascii := p.data, true
+	for i := start; i < len(data); i++ {
+		c := data[i]
+		if !stringSpecial[c] {
+			continue
+		}
 		switch {
 		case c == '"':
-			s := p.data[start:p.pos]
-			p.pos++
-			if !utf8.Valid(s) {
+			p.pos = i + 1
+			s := data[start:i]
+			if !ascii && !utf8.Valid(s) {
 				return []byte(string([]rune(string(s)))), nil // invalid bytes become U+FFFD
 			}
 			return s, nil
 		case c == '\\':
+			p.pos = i
 			return p.escapedString(start)
 		case c < 0x20:
-			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
+			p.pos = i
+			return nil, fmt.Errorf("control character in string at byte %d", i)
+		default: // not ASCII: check the whole string's UTF-8 at the end
+			ascii = false
 		}
-		p.pos++
 	}
+	p.pos = len(data)
 	return nil, errEOF
 }
+
+// stringSpecial marks the bytes that end the fast scan of a string.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
 
 func (p *parser) escapedString(start int) ([]byte, error) {
 	p.buf = append(p.buf[:0], p.data[start:p.pos]...)

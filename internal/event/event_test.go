@@ -3,6 +3,7 @@ package event_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,6 +134,23 @@ func TestMunge(t *testing.T) {
 	}
 	if in.Headers["accept"] != " */* " {
 		t.Error("Munge modified its input's headers")
+	}
+}
+
+func TestMungeInPlaceIsMunge(t *testing.T) {
+	for _, headers := range []map[string]string{
+		nil, {}, {"Accept": " a "}, {"Accept": "a", "User-Agent": "u", "Host": "h", "Empty": " "},
+		{"accept": "x", "Accept": "y"}, {" X-Pad ": "v"}, {"Only-Empty": ""},
+	} {
+		e := sample()
+		e.RemoteIP = "::ffff:10.0.0.1"
+		e.Headers = headers
+		want := event.Munge(e)
+		e.Headers = maps.Clone(headers)
+		event.MungeInPlace(&e)
+		if !reflect.DeepEqual(e, want) {
+			t.Errorf("MungeInPlace(%v) = %+v, Munge = %+v", headers, e.Headers, want.Headers)
+		}
 	}
 }
 

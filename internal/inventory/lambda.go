@@ -53,6 +53,7 @@ func loadConfig(env *fnenv.Env) (config, error) {
 // StartFolder runs the fold job as a Kafka-triggered Lambda function. It
 // also reads DATASET_ROOT and DATASET (the snapshot dataset).
 func StartFolder() {
+	job.TuneGC()
 	log := fnenv.Logger()
 	env := &fnenv.Env{}
 	root, dataset := env.Required("DATASET_ROOT"), env.Required("DATASET")

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +71,10 @@ func cpuTime() time.Duration {
 // BenchmarkSinkPath is a filter job's whole work on a 10,000-event batch:
 // base64 + decode + validate + munge + CEL predicate + Parquet (zstd) +
 // landing in a file store, lock and rename included.
+//
+// It runs with the garbage-collector setting the job functions use.
 func BenchmarkSinkPath(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
 	batch := benchEvent(b)
 	p, _ := filter.Compile(`event_type != "nothing"`) // keeps every event: the worst case
 	st, _ := store.Open(context.Background(), b.TempDir())
@@ -90,6 +94,7 @@ func BenchmarkSinkPath(b *testing.B) {
 // BenchmarkSinkPathFromPayload adds decoding the invocation payload (the
 // KafkaEvent JSON aws-lambda-go unmarshals before the handler runs).
 func BenchmarkSinkPathFromPayload(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
 	payload, _ := json.Marshal(benchEvent(b))
 	p, _ := filter.Compile(`event_type != "nothing"`)
 	st, _ := store.Open(context.Background(), b.TempDir())

@@ -23,6 +23,7 @@
 package sink
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -246,12 +247,15 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 	if err != nil {
 		return "", err
 	}
-	if err := encode(w, run); err != nil {
+	// The Parquet writer writes page by page; batch that into few large
+	// writes (syscalls locally, packets on HDFS).
+	buf := bufio.NewWriterSize(w, 1<<20)
+	if err := encode(buf, run); err != nil {
 		w.Close()
 		st.Remove(ctx, tmp)
 		return "", err
 	}
-	if err := w.Close(); err != nil {
+	if err := errors.Join(buf.Flush(), w.Close()); err != nil {
 		st.Remove(ctx, tmp)
 		return "", err
 	}

@@ -3,6 +3,7 @@ package sink
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // offsetRange is the inclusive offset range of one landed file.
@@ -60,9 +61,9 @@ func uncovered[T any](rs ranges, records []Record[T]) []Record[T] {
 // run returns the leading records that can share one file: same date, and
 // no landed range between two of them (files never overlap).
 func run[T any](rs ranges, records []Record[T]) []Record[T] {
-	day := dateOf(records[0].Date)
+	day := dayOf(records[0].Date)
 	n := 1
-	for n < len(records) && dateOf(records[n].Date) == day {
+	for n < len(records) && dayOf(records[n].Date) == day {
 		if i := rs.after(records[n-1].Offset); i < len(rs) && rs[i].first < records[n].Offset {
 			break
 		}
@@ -78,4 +79,15 @@ func hasRepeats[T any](sorted []Record[T]) bool {
 		}
 	}
 	return false
+}
+
+// dayOf numbers t's UTC date (days since 1970-01-01), cheaper to compare
+// than its formatted form.
+func dayOf(t time.Time) int64 {
+	sec := t.Unix()
+	day := sec / 86400
+	if sec%86400 < 0 {
+		day-- // floor, for instants before 1970
+	}
+	return day
 }
