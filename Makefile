@@ -23,8 +23,19 @@ test: testdeps ## Run every test (unit, integration, end to end)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-bench: ## Run the benchmarks, each beside its baseline
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get install wrk)
+	@echo "== sink path (decode+munge+filter+Parquet+landing, one core) vs plain encoding/json decode"
+	$(GO) test -run '^$$' -bench 'SinkPath|BaselineJSONDecode' -benchtime 20x -cpu 1 -count 3 ./internal/job
+	@echo "== API route: publish with Kafka ack vs a bare net/http handler"
+	$(GO) test -run '^$$' -bench 'Publish|BaselineBareHandler' -benchtime 3000x ./internal/api
+	@echo "== Runtime API round trip (warm environment) vs one loopback HTTP request"
+	$(GO) test -run '^$$' -bench InvokeOverhead -benchtime 5000x ./local/lambda
+	@echo "== API Gateway emulation vs a bare handler; Kafka event payload encoding vs encoding/json"
+	$(GO) test -run '^$$' -bench 'GatewayOverhead|Payload10k|JSONMarshal10k' -benchtime 2s ./local/apigw ./local/esm
+	@echo "== HDFS store: 256 MB write and read vs local disk"
+	$(GO) test -run '^$$' -bench '256MB' -benchtime 2x ./local/hdfs
+	@echo "== emulated API path (wrk, 16 connections) vs a bare handler; loadgen against the whole emulator"
+	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
 
 # Test tools that are not Go modules: DuckDB (from npm) reads our Parquet
 # to prove other engines can.

@@ -75,7 +75,8 @@ func Run(ctx context.Context, m Mapping, inv invoke.Invoker, opts Options) error
 		// Committed offsets that fell out of retention resume at the oldest
 		// record, like an ESM whose records expired.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchMaxWait(fetchWait(m)),
+		kgo.FetchMinBytes(fetchMinBytes(m)),
 		kgo.WithLogger(kgoLogger{log.With("component", "kgo")}),
 	)
 	if err != nil {
@@ -311,4 +312,24 @@ func (r *runner) pause(p int32) {
 
 func (r *runner) resume(p int32) {
 	r.cl.ResumeFetchPartitions(map[string][]int32{r.m.Topic: {p}})
+}
+
+// fetchWait and fetchMinBytes let the broker hold a fetch until about a
+// batch of data is there or the batching window is over, as Lambda's
+// pollers batch: without them every produced record would wake every
+// mapping's consumer, which under load costs more than the invocations.
+func fetchWait(m Mapping) time.Duration {
+	if w := m.batchingWindow(); w > 0 && w < 500*time.Millisecond {
+		return w
+	}
+	return 500 * time.Millisecond
+}
+
+func fetchMinBytes(m Mapping) int32 {
+	if m.batchingWindow() <= 0 {
+		return 1
+	}
+	// A low guess at a batch's size (256 bytes a record): the batch timer
+	// still decides when to invoke; this only spares needless wake-ups.
+	return int32(min(m.batchSize()*256, 1<<20))
 }
