@@ -8,6 +8,8 @@
 package datanode
 
 import (
+	"github.com/questlog/questlog/local/hdfs/internal/connserver"
+
 	"bufio"
 	"crypto/rand"
 	"encoding/binary"
@@ -21,7 +23,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
 )
@@ -53,11 +54,7 @@ type DataNode struct {
 	authMu sync.RWMutex
 	auth   Authority
 
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	conns connserver.Server
 }
 
 // opHandler serves one op on a connection after its op code was read.
@@ -95,7 +92,7 @@ func Open(cfg Config) (*DataNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datanode: %w", err)
 	}
-	return &DataNode{log: log, store: st, uuid: uuid, conns: map[net.Conn]struct{}{}}, nil
+	return &DataNode{log: log, store: st, uuid: uuid}, nil
 }
 
 func loadUUID(path string) (string, error) {
@@ -145,77 +142,17 @@ func (dn *DataNode) authorize(id, gs uint64) (int64, error) {
 
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (dn *DataNode) Serve(ln net.Listener) error {
-	dn.mu.Lock()
-	if dn.closed {
-		dn.mu.Unlock()
-		ln.Close()
-		return nil
-	}
-	dn.ln = ln
-	dn.mu.Unlock()
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			dn.mu.Lock()
-			closed := dn.closed
-			dn.mu.Unlock()
-			if closed {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("datanode: accept: %w", err)
-		}
-		delay = 0
-		dn.mu.Lock()
-		if dn.closed {
-			dn.mu.Unlock()
-			c.Close()
-			return nil
-		}
-		dn.conns[c] = struct{}{}
-		dn.wg.Add(1)
-		dn.mu.Unlock()
-		go dn.serveConn(c)
-	}
+	return dn.conns.Serve("datanode", ln, dn.log, dn.serveConn)
 }
 
 // Close stops accepting, closes open connections and waits for their
 // handlers. Acknowledged data is already on disk.
 func (dn *DataNode) Close() error {
-	dn.mu.Lock()
-	if dn.closed {
-		dn.mu.Unlock()
-		return nil
-	}
-	dn.closed = true
-	if dn.ln != nil {
-		dn.ln.Close()
-	}
-	for c := range dn.conns {
-		c.Close()
-	}
-	dn.mu.Unlock()
-	dn.wg.Wait()
+	dn.conns.Close()
 	return nil
 }
 
 func (dn *DataNode) serveConn(c net.Conn) {
-	defer func() {
-		if p := recover(); p != nil {
-			dn.log.Error("datanode: panic serving connection", "remote", c.RemoteAddr().String(), "panic", p)
-		}
-		c.Close()
-		dn.mu.Lock()
-		delete(dn.conns, c)
-		dn.mu.Unlock()
-		dn.wg.Done()
-	}()
 	r := bufio.NewReaderSize(c, 256<<10)
 	var hdr [3]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {

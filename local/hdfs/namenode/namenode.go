@@ -12,6 +12,8 @@
 package namenode
 
 import (
+	"github.com/questlog/questlog/local/hdfs/internal/connserver"
+
 	"context"
 	"errors"
 	"fmt"
@@ -73,11 +75,7 @@ type NameNode struct {
 	missing int // blocks found missing or short at startup
 	journal *journal
 
-	connMu sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	conns  connserver.Server
 	stop   chan struct{}
 	bgDone chan struct{}
 }
@@ -136,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*NameNode, error) {
 		return nil, fmt.Errorf("namenode: %w", err)
 	}
 	nn := &NameNode{cfg: cfg, log: cfg.Logger, now: cfg.Now, replicas: cfg.Replicas, journal: j,
-		conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), bgDone: make(chan struct{})}
+		stop: make(chan struct{}), bgDone: make(chan struct{})}
 	fail := func(err error) (*NameNode, error) {
 		j.close()
 		return nil, fmt.Errorf("namenode: %w", err)
@@ -223,72 +221,15 @@ func (nn *NameNode) nowMillis() int64 { return nn.now().UnixMilli() }
 // Serve accepts client connections on ln until Close; it returns nil after
 // Close.
 func (nn *NameNode) Serve(ln net.Listener) error {
-	nn.connMu.Lock()
-	if nn.closed {
-		nn.connMu.Unlock()
-		ln.Close()
-		return nil
-	}
-	nn.ln = ln
-	nn.connMu.Unlock()
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			nn.connMu.Lock()
-			closed := nn.closed
-			nn.connMu.Unlock()
-			if closed {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("namenode: accept: %w", err)
-		}
-		delay = 0
-		nn.connMu.Lock()
-		if nn.closed {
-			nn.connMu.Unlock()
-			c.Close()
-			return nil
-		}
-		nn.conns[c] = struct{}{}
-		nn.wg.Add(1)
-		nn.connMu.Unlock()
-		go func() {
-			defer func() {
-				c.Close()
-				nn.connMu.Lock()
-				delete(nn.conns, c)
-				nn.connMu.Unlock()
-				nn.wg.Done()
-			}()
-			nn.serveConn(c)
-		}()
-	}
+	return nn.conns.Serve("namenode", ln, nn.log, nn.serveConn)
 }
 
 // Close stops serving, waits for running calls, writes a final checkpoint
 // and closes the journal.
 func (nn *NameNode) Close() error {
-	nn.connMu.Lock()
-	if nn.closed {
-		nn.connMu.Unlock()
+	if !nn.conns.Close() {
 		return nil
 	}
-	nn.closed = true
-	if nn.ln != nil {
-		nn.ln.Close()
-	}
-	for c := range nn.conns {
-		c.Close()
-	}
-	nn.connMu.Unlock()
-	nn.wg.Wait()
 	close(nn.stop)
 	<-nn.bgDone
 	err := nn.checkpoint()
