@@ -1,17 +1,17 @@
 package invokeapi
 
 import (
+	"github.com/google/uuid"
+
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -123,7 +123,7 @@ func (h *Handler) Close(ctx context.Context) error {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	requestID := newRequestID()
+	requestID := uuid.NewString()
 	w.Header()["X-Amzn-Requestid"] = []string{requestID}
 	c := call{h: h, w: w, r: r, requestID: requestID}
 	c.serve()
@@ -473,29 +473,4 @@ func (c *call) notFound(arn string) {
 func (c *call) tooLarge(limit int) {
 	c.fail(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "User",
 		fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", limit))
-}
-
-// newRequestID returns a random UUID (version 4), the form of Lambda
-// request ids.
-func newRequestID() string {
-	var b [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := rand.Uint64()
-		for j := range 8 {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }

@@ -1,6 +1,8 @@
 package lambda
 
 import (
+	"github.com/google/uuid"
+
 	"context"
 	"errors"
 	"fmt"
@@ -190,7 +192,7 @@ func (r *Runtime) Invoke(ctx context.Context, req invoke.Request) (*invoke.Resul
 	defer r.inflight.Done()
 
 	c := newCall(runtimeapi.Invocation{
-		RequestID:          newRequestID(),
+		RequestID:          uuid.NewString(),
 		Payload:            append([]byte(nil), req.Payload...),
 		Timeout:            f.cfg.timeout(),
 		InvokedFunctionARN: f.arn,
