@@ -13,7 +13,7 @@ import (
 func cmdBuild(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	var c common
-	c.register(fs)
+	c.register(fs, "info")
 	force := fs.Bool("force", false, "rebuild functions whose sources did not change")
 	pos, err := parse(fs, args)
 	if err != nil {

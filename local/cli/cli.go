@@ -92,14 +92,15 @@ type common struct {
 	logLevel  string
 }
 
-func (c *common) register(fs *flag.FlagSet) {
+// register adds the flags; logLevel is the default of --log-level.
+func (c *common) register(fs *flag.FlagSet, logLevel string) {
 	fs.StringVar(&c.cfg.Template, "template", "", "the SAM template (default template.yaml)")
 	fs.StringVar(&c.overrides, "parameter-overrides", "", "template parameters, 'Key=Value Key2=Value2' as in SAM CLI; KafkaBootstrapServers=host:port uses a real Kafka, DatasetRoot=file:///dir or hdfs://nn:8020/dir another store")
 	fs.StringVar(&c.cfg.EnvVarsFile, "env-vars", "", "a JSON file of environment variables, as SAM CLI's --env-vars")
 	fs.StringVar(&c.cfg.DataDir, "data-dir", "", "where the embedded Kafka and HDFS keep their data (default .local)")
 	fs.IntVar(&c.cfg.Partitions, "partitions", 3, "partitions of the topics the emulator creates")
 	fs.BoolVar(&c.cfg.SkipBuild, "skip-build", false, "run the bootstraps already in .aws-sam/build")
-	fs.StringVar(&c.logLevel, "log-level", "info", "the emulator's log level: debug, info, warn, error")
+	fs.StringVar(&c.logLevel, "log-level", logLevel, "the emulator's log level: debug, info, warn, error")
 }
 
 // finish parses what the flags left as strings.
@@ -191,7 +192,7 @@ func cmdStartLambda(ctx context.Context, args []string) error {
 func startCommand(ctx context.Context, name string, args []string, serve emulator.Serve) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var c common
-	c.register(fs)
+	c.register(fs, "info")
 	host := fs.String("host", "127.0.0.1", "the address to listen on")
 	port := fs.Int("port", 3000, "API Gateway's port")
 	lambdaPort := fs.Int("lambda-port", 3001, "the Lambda Invoke API's port")

@@ -40,7 +40,7 @@ func cmdGenerateEvent(ctx context.Context, args []string) error {
 func generateKafka(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("generate-event kafka", flag.ContinueOnError)
 	var c common
-	c.register(fs)
+	c.register(fs, "warn")
 	topic := fs.String("topic", "game-events", "the topic the records are from")
 	count := fs.Int("count", 3, "how many records")
 	seed := fs.Uint64("seed", 1, "the seed of the synthetic events")

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 func cmdInvoke(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	var c common
-	c.register(fs)
+	c.register(fs, "warn")
 	eventFile := fs.String("e", "", "the event: a JSON file, or - for standard input")
 	fs.StringVar(eventFile, "event", "", "same as -e")
 	replay := fs.Bool("replay", false, "run the function over its Kafka topic, from the earliest to the latest offset, in batches")
@@ -47,7 +48,7 @@ func cmdInvoke(ctx context.Context, args []string) error {
 		e.Close(drain)
 	}()
 	if *replay {
-		return replayFunction(ctx, e, pos[0])
+		return replayFunction(ctx, e, pos[0], c.cfg.Logger)
 	}
 	payload, err := readEvent(*eventFile)
 	if err != nil {
@@ -86,7 +87,7 @@ func readEvent(name string) ([]byte, error) {
 // topic from the earliest to the latest offset, in batches, through the
 // function, with a progress bar. The sink's exactly-once landing makes it
 // safe beside the live mapping.
-func replayFunction(ctx context.Context, e *emulator.Emulator, id string) error {
+func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger *slog.Logger) error {
 	fn := e.Template.Function(id)
 	if len(fn.KafkaEvents) == 0 {
 		return fmt.Errorf("%s has no SelfManagedKafka event to replay", id)
@@ -95,7 +96,7 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string) error 
 		m := e.Mapping(fn, ev)
 		fmt.Fprintf(os.Stderr, "replaying %s from the beginning through %s (batches of %d)\n", m.Topic, id, max(m.BatchSize, 100))
 		bar := newProgressBar(os.Stderr)
-		sum, err := esm.Replay(ctx, m, e.Runtime, esm.ReplayOptions{Progress: func(p esm.ReplayProgress) {
+		sum, err := esm.Replay(ctx, m, e.Runtime, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
 			bar.update(p.RecordsDone, p.RecordsTotal, fmt.Sprintf("%d batches, %d errors", p.Batches, p.Errors))
 		}})
 		bar.done()

@@ -15,7 +15,7 @@ import (
 func cmdShow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("show", flag.ContinueOnError)
 	var c common
-	c.register(fs)
+	c.register(fs, "warn")
 	var opts show.Options
 	fs.StringVar(&opts.Where, "where", "", `keep rows matching a CEL expression, e.g. 'user_name == "divya"'`)
 	fs.IntVar(&opts.Limit, "limit", 20, "rows to print")
