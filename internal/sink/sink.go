@@ -31,9 +31,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -275,7 +277,14 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 var Compression = &zstd.Codec{Level: zstd.SpeedFastest}
 
 func encode[T any](w io.Writer, run []Record[T]) error {
-	pw := parquet.NewGenericWriter[T](w, parquet.Compression(Compression), parquet.CreatedBy("questlog", "1", ""))
+	pool := writerPool[T]()
+	pw, _ := pool.Get().(*parquet.GenericWriter[T])
+	if pw == nil {
+		pw = parquet.NewGenericWriter[T](w, parquet.Compression(Compression), parquet.CreatedBy("questlog", "1", ""))
+	} else {
+		pw.Reset(w)
+	}
+	defer pool.Put(pw)
 	// Rows go through a small buffer rather than one copy of the whole run.
 	buf := make([]T, 0, min(len(run), 512))
 	for i := range run {
@@ -289,6 +298,17 @@ func encode[T any](w io.Writer, run []Record[T]) error {
 		}
 	}
 	return pw.Close()
+}
+
+// writerPools keeps Parquet writers between files, one pool per row type:
+// a writer's column buffers and dictionaries are much of the cost of a
+// file, and a warm execution environment writes the same schema again and
+// again.
+var writerPools sync.Map // reflect.Type → *sync.Pool
+
+func writerPool[T any]() *sync.Pool {
+	p, _ := writerPools.LoadOrStore(reflect.TypeFor[T](), &sync.Pool{})
+	return p.(*sync.Pool)
 }
 
 func randomSuffix() string {
