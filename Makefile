@@ -20,6 +20,8 @@ build: ## Build every function in template.yaml into .aws-sam/build/<LogicalId>/
 	$(GO) run ./local build
 
 test: testdeps ## Run every test (unit, integration, end to end)
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.aws-sam/*' -not -path '*/node_modules/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 

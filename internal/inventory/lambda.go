@@ -9,8 +9,8 @@ import (
 
 	"github.com/questlog/questlog/internal/api"
 	"github.com/questlog/questlog/internal/fnenv"
-	"github.com/questlog/questlog/internal/kafkapub"
 	"github.com/questlog/questlog/internal/job"
+	"github.com/questlog/questlog/internal/kafkapub"
 	"github.com/questlog/questlog/internal/sink"
 )
 

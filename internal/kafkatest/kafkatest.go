@@ -4,14 +4,14 @@ package kafkatest
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/questlog/questlog/internal/kafkaevent"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -71,26 +71,7 @@ func ReadAll(t testing.TB, addr string, partitions int) []kafka.Message {
 // deliver for msgs, round-tripped through its JSON form.
 func Event(t testing.TB, addr string, msgs []kafka.Message) events.KafkaEvent {
 	t.Helper()
-	ev := events.KafkaEvent{EventSource: "SelfManagedKafka", BootstrapServers: addr, Records: map[string][]events.KafkaRecord{}}
-	for _, m := range msgs {
-		rec := events.KafkaRecord{
-			Topic: m.Topic, Partition: int64(m.Partition), Offset: m.Offset,
-			Timestamp:     events.MilliSecondsEpochTime{Time: m.Time},
-			TimestampType: "CREATE_TIME",
-			Headers:       []map[string]events.JSONNumberBytes{},
-		}
-		if m.Key != nil {
-			rec.Key = base64.StdEncoding.EncodeToString(m.Key)
-		}
-		if m.Value != nil {
-			rec.Value = base64.StdEncoding.EncodeToString(m.Value)
-		}
-		for _, h := range m.Headers {
-			rec.Headers = append(rec.Headers, map[string]events.JSONNumberBytes{h.Key: h.Value})
-		}
-		key := fmt.Sprintf("%s-%d", m.Topic, m.Partition)
-		ev.Records[key] = append(ev.Records[key], rec)
-	}
+	ev := kafkaevent.FromMessages(addr, msgs)
 	data, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

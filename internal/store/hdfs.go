@@ -189,10 +189,13 @@ func (s *HDFSStore) Create(ctx context.Context, name string) (io.WriteCloser, er
 		if err := c.MkdirAll(path.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := c.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
 		w, err = c.Create(p)
+		if errors.Is(err, fs.ErrExist) { // truncate, as promised; rare
+			if err := c.Remove(p); err != nil {
+				return err
+			}
+			w, err = c.Create(p)
+		}
 		return err
 	})
 	if err != nil {

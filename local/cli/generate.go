@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/questlog/questlog/internal/kafkaevent"
 	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/invoke"
@@ -77,22 +76,7 @@ func generateKafka(ctx context.Context, args []string) error {
 			msgs = append(msgs, m)
 		}
 	}
-	ev := events.KafkaEvent{EventSource: "SelfManagedKafka", BootstrapServers: brokers, Records: map[string][]events.KafkaRecord{}}
-	key := fmt.Sprintf("%s-%d", *topic, *partition)
-	for _, m := range msgs {
-		rec := events.KafkaRecord{Topic: *topic, Partition: int64(*partition), Offset: m.Offset, TimestampType: "CREATE_TIME",
-			Timestamp: events.MilliSecondsEpochTime{Time: m.Time}, Headers: []map[string]events.JSONNumberBytes{}}
-		if m.Key != nil {
-			rec.Key = base64.StdEncoding.EncodeToString(m.Key)
-		}
-		if m.Value != nil {
-			rec.Value = base64.StdEncoding.EncodeToString(m.Value)
-		}
-		for _, h := range m.Headers {
-			rec.Headers = append(rec.Headers, map[string]events.JSONNumberBytes{h.Key: h.Value})
-		}
-		ev.Records[key] = append(ev.Records[key], rec)
-	}
+	ev := kafkaevent.FromMessages(brokers, msgs)
 	out, _ := json.MarshalIndent(ev, "", "  ")
 	fmt.Println(string(out))
 	return nil
@@ -124,6 +108,7 @@ func firstRecords(ctx context.Context, brokers []string, topic string, partition
 		if err != nil {
 			break
 		}
+		m.Topic, m.Partition = topic, partition
 		msgs = append(msgs, m)
 	}
 	return msgs, nil

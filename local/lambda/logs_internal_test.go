@@ -1,7 +1,6 @@
 package lambda
 
 import (
-
 	"bytes"
 	"os"
 	"regexp"

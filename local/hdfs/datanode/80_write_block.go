@@ -53,10 +53,7 @@ func writeBlock(dn *DataNode, c net.Conn, r *bufio.Reader) error {
 		_ = writeDelimited(c, opResponse(pb.Status_ERROR_INVALID, "malformed write request"))
 		return fmt.Errorf("read write request: %w", err)
 	}
-	fail := func(status pb.Status, err error) error {
-		_ = writeDelimited(c, opResponse(status, err.Error()))
-		return err
-	}
+	fail := func(status pb.Status, err error) error { return refuse(c, status, err) }
 	b := op.GetHeader().GetBaseHeader().GetBlock()
 	if b == nil {
 		return fail(pb.Status_ERROR_INVALID, errors.New("write request names no block"))

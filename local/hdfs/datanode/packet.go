@@ -236,6 +236,12 @@ func readDelimited(r *bufio.Reader, msg proto.Message, limit int) error {
 
 // opResponse builds a BlockOpResponseProto. firstBadLink is always set so
 // that even a bare SUCCESS is 5 bytes on the wire (04 08 00 12 00).
+// refuse answers an op with an error status and returns err.
+func refuse(c io.Writer, status pb.Status, err error) error {
+	_ = writeDelimited(c, opResponse(status, err.Error()))
+	return err
+}
+
 func opResponse(status pb.Status, msg string) *pb.BlockOpResponseProto {
 	r := &pb.BlockOpResponseProto{Status: status.Enum(), FirstBadLink: proto.String("")}
 	if msg != "" {
