@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -57,23 +56,6 @@ func TestFailingJobIsRetriedUntilItSucceeds(t *testing.T) {
 	}
 }
 
-// bootstrapPIDs finds the processes running a function's bootstrap.
-func bootstrapPIDs(function string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if strings.Contains(string(cmdline), "/"+function+"/bootstrap") {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // Killing a function's process in the middle of its batches loses no
 // record and duplicates none: the batch is retried, the store's lock (an
 // HDFS lease) is recovered, the half-written file is discarded.
@@ -89,7 +71,7 @@ func TestKilledFunctionLosesNothing(t *testing.T) {
 		if e.Runtime.Stats()["ExtractFunction"].Busy == 0 {
 			return false, fmt.Sprintf("%d kills, function idle", kills) // kill it only in the middle of a batch
 		}
-		for _, pid := range bootstrapPIDs("ExtractFunction") {
+		for _, pid := range e.Runtime.PIDs("ExtractFunction") { // only processes this emulator started
 			if syscall.Kill(pid, syscall.SIGKILL) == nil {
 				kills++
 			}

@@ -260,6 +260,18 @@ func (p *pool) stop() []*environment {
 	return envs
 }
 
+// pids lists the processes of the environments that have one.
+func (p *pool) pids() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var pids []int
+	for e := range p.all {
+		pids = append(pids, e.pid) // set before register
+
+	}
+	return pids
+}
+
 // stats fills the pool fields of s.
 func (p *pool) stats(s *FunctionStats) {
 	p.mu.Lock()

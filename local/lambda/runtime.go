@@ -320,6 +320,17 @@ type FunctionStats struct {
 	Throttles    uint64 // requests that gave up waiting for an environment
 }
 
+// PIDs returns the process ids of a function's live execution environments,
+// so callers (tests, the chaos harness) can signal exactly the processes this
+// runtime started.
+func (r *Runtime) PIDs(function string) []int {
+	f, ok := r.fns[function]
+	if !ok {
+		return nil
+	}
+	return f.pool.pids()
+}
+
 // Stats returns a snapshot per function name.
 func (r *Runtime) Stats() map[string]FunctionStats {
 	out := make(map[string]FunctionStats, len(r.fns))
