@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/questlog/questlog/local/emulator"
+	"github.com/questlog/questlog/local/netns"
 	"github.com/questlog/questlog/local/template"
 )
 
@@ -193,7 +194,9 @@ func startCommand(ctx context.Context, name string, args []string, serve emulato
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var c common
 	c.register(fs, "info")
-	host := fs.String("host", "127.0.0.1", "the address to listen on")
+	host := fs.String("host", "127.0.0.1", "the address to listen on (0.0.0.0: every interface)")
+	fs.StringVar(&c.cfg.AdvertiseHost, "advertise-host", "", "the address Kafka and HDFS give clients and functions, reachable from containers or other machines (default: --host, 127.0.0.1 for 0.0.0.0)")
+	isolate := fs.Bool("isolate-network", false, "run the functions in a network namespace of their own, where 127.0.0.1 is not this machine, as in SAM CLI's containers and on AWS (Linux, root)")
 	port := fs.Int("port", 3000, "API Gateway's port")
 	lambdaPort := fs.Int("lambda-port", 3001, "the Lambda Invoke API's port")
 	kafkaPort := fs.Int("kafka-port", 9092, "the embedded Kafka broker's port")
@@ -208,6 +211,9 @@ func startCommand(ctx context.Context, name string, args []string, serve emulato
 	c.cfg.LambdaAddr = fmt.Sprintf("%s:%d", *host, *lambdaPort)
 	c.cfg.KafkaAddr = fmt.Sprintf("%s:%d", *host, *kafkaPort)
 	c.cfg.HDFSAddr = fmt.Sprintf("%s:%d", *host, *hdfsPort)
+	if *isolate {
+		c.cfg.Isolation = &netns.Options{}
+	}
 	return serveUntilDone(ctx, &c, serve)
 }
 

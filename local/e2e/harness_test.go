@@ -19,6 +19,7 @@ import (
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 	"github.com/questlog/questlog/local/emulator"
+	"github.com/questlog/questlog/local/netns"
 )
 
 // questlogBin is the emulator's binary, for the tests that run it as a
@@ -67,16 +68,26 @@ func testLogs(t testing.TB) (*slog.Logger, io.Writer) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn})), w
 }
 
-// config is an emulator on free ports with its own data directory.
+// config is an emulator on free ports with its own data directory. As
+// root, its functions run in a network namespace of their own, so that a
+// function reaching the host at 127.0.0.1 fails here as it would in SAM
+// CLI's containers and on AWS.
 func config(t testing.TB) emulator.Config {
 	log, out := testLogs(t)
-	return emulator.Config{
+	cfg := emulator.Config{
 		ProjectDir: projectDir(), DataDir: t.TempDir(),
 		APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", HDFSAddr: "127.0.0.1:0",
 		Logger: log, FunctionLogs: out,
 		LookupEnv: func(string) (string, bool) { return "", false }, // hermetic: no shell overrides
 	}
+	if netns.Available() == nil {
+		cfg.Isolation = &isolation
+	}
+	return cfg
 }
+
+// isolation names the host ends of the tests' veth pairs recognisably.
+var isolation = netns.Options{NamePrefix: "qlsam-"}
 
 func start(t testing.TB, cfg emulator.Config, serve emulator.Serve) *emulator.Emulator {
 	t.Helper()

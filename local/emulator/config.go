@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/questlog/questlog/local/netns"
 )
 
 // Config configures an Emulator. The zero value of every field is a
@@ -35,6 +37,19 @@ type Config struct {
 	LambdaAddr string // Lambda Invoke API (start-lambda). Default: 127.0.0.1:3001
 	KafkaAddr  string // embedded Kafka broker. Default: 127.0.0.1:9092
 	HDFSAddr   string // embedded HDFS NameNode. Default: 127.0.0.1:8020
+
+	// AdvertiseHost is the host clients and functions are given for the
+	// embedded Kafka and HDFS: in the broker's metadata, in the NameNode's
+	// block locations (the DataNode), in KafkaBootstrapServers and
+	// DatasetRoot. Set it when they listen on every interface (0.0.0.0) for
+	// containers or other machines. Default: the listen host (127.0.0.1 for
+	// every interface), or the namespace's gateway with Isolation.
+	AdvertiseHost string
+	// Isolation, when set, runs the functions in a network namespace of
+	// their own (Linux, root; see local/netns), as SAM CLI's containers and
+	// Lambda isolate them: 127.0.0.1 there is not the host. The embedded
+	// Kafka and HDFS also listen on the namespace's gateway.
+	Isolation *netns.Options
 
 	// Partitions of the topics the emulator creates. Default: 3.
 	Partitions int

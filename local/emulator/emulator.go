@@ -18,6 +18,7 @@ import (
 	"github.com/questlog/questlog/local/invokeapi"
 	"github.com/questlog/questlog/local/kafka"
 	"github.com/questlog/questlog/local/lambda"
+	"github.com/questlog/questlog/local/netns"
 	"github.com/questlog/questlog/local/template"
 )
 
@@ -34,6 +35,7 @@ type Emulator struct {
 	Template *template.Template
 	Runtime  *lambda.Runtime
 	svc      *services
+	network  *netns.Network // the functions' network; nil: the host's
 
 	APIURL, LambdaURL string
 	Brokers           []string
@@ -56,8 +58,16 @@ type mapping struct {
 // those of a running emulator (invoke, replay).
 func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emulator, error) {
 	began := time.Now()
-	e, err := startServicesAndTemplate(ctx, cfg, exclusive)
+	cfg.withDefaults()
+	network, err := openNetwork(cfg)
 	if err != nil {
+		return nil, err
+	}
+	e, err := startServicesAndTemplate(ctx, cfg, exclusive, network)
+	if err != nil {
+		if network != nil {
+			network.Close()
+		}
 		return nil, err
 	}
 	cfg = e.cfg
@@ -78,7 +88,11 @@ func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emula
 	if err != nil {
 		return nil, err
 	}
-	if e.Runtime, err = lambda.New(runtimeFunctions(fns, bootstraps), lambda.Options{Logger: cfg.Logger, LogOutput: cfg.FunctionLogs}); err != nil {
+	rtOpts := lambda.Options{Logger: cfg.Logger, LogOutput: cfg.FunctionLogs}
+	if network != nil {
+		rtOpts.Network = network
+	}
+	if e.Runtime, err = lambda.New(runtimeFunctions(fns, bootstraps), rtOpts); err != nil {
 		return nil, err
 	}
 
@@ -109,11 +123,15 @@ func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emula
 // StartServicesOnly starts (or finds) the embedded services and loads the
 // template, running no function: for commands that read the datasets.
 func StartServicesOnly(ctx context.Context, cfg Config) (*Emulator, error) {
-	return startServicesAndTemplate(ctx, cfg, false)
+	return startServicesAndTemplate(ctx, cfg, false, nil)
 }
 
-func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (*Emulator, error) {
+func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool, network *netns.Network) (*Emulator, error) {
 	cfg.withDefaults()
+	if err := checkAdvertiseHost(cfg.AdvertiseHost); err != nil {
+		return nil, err
+	}
+	warnUnadvertised(cfg, network)
 	opts := template.Options{ParameterOverrides: cfg.ParameterOverrides, EnvVarsFile: cfg.EnvVarsFile, LookupEnv: cfg.LookupEnv}
 	declared, err := template.Load(cfg.Template, opts) // which parameters does it have?
 	if err != nil {
@@ -121,11 +139,11 @@ func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (
 	}
 	_, wantKafka := declared.Parameters[ParamKafka]
 	_, wantHDFS := declared.Parameters[ParamDatasetRoot]
-	svc, err := startServices(ctx, &cfg, exclusive, wantKafka, wantHDFS)
+	svc, err := startServices(ctx, &cfg, exclusive, wantKafka, wantHDFS, network)
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{cfg: cfg, svc: svc}
+	e := &Emulator{cfg: cfg, svc: svc, network: network}
 	overrides := map[string]string{}
 	for k, v := range cfg.ParameterOverrides {
 		overrides[k] = v
@@ -222,7 +240,11 @@ func (e *Emulator) build(ctx context.Context, fns []*template.Function) (map[str
 		}
 		return bootstraps, nil
 	}
-	results, err := build.Build(ctx, targets, build.Options{ProjectDir: e.cfg.ProjectDir, Logger: e.cfg.Logger})
+	opts := build.Options{ProjectDir: e.cfg.ProjectDir, Logger: e.cfg.Logger}
+	results, err := build.Build(ctx, targets, opts)
+	if err == nil {
+		_, err = build.WriteTemplate(e.cfg.Template, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -348,6 +370,9 @@ func (e *Emulator) Close(ctx context.Context) error {
 	}
 	if e.svc != nil {
 		errs = append(errs, e.svc.Close())
+	}
+	if e.network != nil {
+		errs = append(errs, e.network.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/questlog/questlog/local/hdfs"
 	"github.com/questlog/questlog/local/kafka"
+	"github.com/questlog/questlog/local/netns"
 )
 
 // Template parameters the emulator fills in when they are not overridden:
@@ -59,7 +60,7 @@ func (s *services) Close() error {
 // startServices starts what the parameters do not point elsewhere. If
 // exclusive is false and another process owns the data directory, its
 // services are used instead.
-func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantHDFS bool) (*services, error) {
+func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantHDFS bool, network *netns.Network) (*services, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -81,9 +82,12 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 		return s, nil
 	}
 	s.lock = lock
+	listen := listenFor(network)
 	if !kafkaOverridden {
 		b, err := kafka.Start(ctx, kafka.Config{
 			Addr: cfg.KafkaAddr, DataDir: filepath.Join(cfg.DataDir, "kafka"), DefaultPartitions: cfg.Partitions, Logger: cfg.Logger,
+			AdvertisedHost: advertised(cfg, network, cfg.KafkaAddr),
+			Listen:         func(netw, addr string) (net.Listener, error) { return listen(ctx, netw, addr) },
 		})
 		if err != nil {
 			s.Close()
@@ -93,8 +97,11 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 		s.brokers = b.Addrs()
 	}
 	if !rootOverridden {
+		nnHost := advertised(cfg, network, cfg.HDFSAddr)
+		listenHost, _, _ := net.SplitHostPort(cfg.HDFSAddr)
 		srv, err := hdfs.Start(ctx, hdfs.Config{
 			DataDir: filepath.Join(cfg.DataDir, "hdfs"), NameNodeAddr: cfg.HDFSAddr, Logger: cfg.Logger,
+			DataNodeAddr: net.JoinHostPort(listenHost, "0"), DataNodeHost: nnHost, Listen: listen,
 			// A killed function's lease (it holds a dataset lock) should not
 			// keep the next invocation waiting long.
 			LeaseSoftLimit: 5 * time.Second,
@@ -104,8 +111,9 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 			return nil, fmt.Errorf("start the embedded HDFS on %s: %w (override %s to use another store)", cfg.HDFSAddr, err, ParamDatasetRoot)
 		}
 		s.closers = append(s.closers, srv)
-		s.hdfsAddr = srv.NameNodeAddr()
-		s.datasetRoot = "hdfs://" + srv.NameNodeAddr() + "/tmp"
+		_, port, _ := net.SplitHostPort(srv.NameNodeAddr())
+		s.hdfsAddr = net.JoinHostPort(nnHost, port)
+		s.datasetRoot = "hdfs://" + s.hdfsAddr + "/tmp"
 	}
 	return s, nil
 }

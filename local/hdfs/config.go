@@ -1,8 +1,10 @@
 package hdfs
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"os/user"
 	"time"
@@ -68,6 +70,10 @@ type Config struct {
 	// for start, stop and lease recovery, and warnings for bad input.
 	// Default: slog.Default().
 	Logger *slog.Logger
+
+	// Listen binds the NameNode's and the DataNode's listeners, e.g. on
+	// more than one address. Default: net.ListenConfig.Listen.
+	Listen func(ctx context.Context, network, address string) (net.Listener, error)
 }
 
 func (c Config) nameNodeAddr() string {
@@ -82,6 +88,14 @@ func (c Config) dataNodeAddr() string {
 		return "127.0.0.1:0"
 	}
 	return c.DataNodeAddr
+}
+
+func (c Config) listen(ctx context.Context, network, address string) (net.Listener, error) {
+	if c.Listen != nil {
+		return c.Listen(ctx, network, address)
+	}
+	var lc net.ListenConfig
+	return lc.Listen(ctx, network, address)
 }
 
 func (c Config) logger() *slog.Logger {

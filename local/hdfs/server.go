@@ -62,8 +62,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		lock.Close()
 		return nil, err
 	}
-	var lc net.ListenConfig
-	if s.dnLn, err = lc.Listen(ctx, "tcp", cfg.dataNodeAddr()); err != nil {
+	if s.dnLn, err = cfg.listen(ctx, "tcp", cfg.dataNodeAddr()); err != nil {
 		return fail(fmt.Errorf("hdfs: datanode listen: %w", err))
 	}
 	if s.dn, err = datanode.Open(datanode.Config{Dir: filepath.Join(cfg.DataDir, "datanode"), Logger: log}); err != nil {
@@ -91,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("hdfs: %w", err))
 	}
 	s.dn.SetAuthority(s.nn)
-	if s.nnLn, err = lc.Listen(ctx, "tcp", cfg.nameNodeAddr()); err != nil {
+	if s.nnLn, err = cfg.listen(ctx, "tcp", cfg.nameNodeAddr()); err != nil {
 		return fail(fmt.Errorf("hdfs: namenode listen: %w", err))
 	}
 	s.served.Add(2)

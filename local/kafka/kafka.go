@@ -80,6 +80,10 @@ type Config struct {
 	// Logger receives the broker's logs: kfake errors and warnings at the
 	// same level, its per-request info logs at DEBUG. Default: discard.
 	Logger *slog.Logger
+
+	// Listen binds the broker's listener, e.g. on more than one address.
+	// Default: net.Listen.
+	Listen func(network, address string) (net.Listener, error)
 }
 
 func (c Config) addr() string {
@@ -87,6 +91,13 @@ func (c Config) addr() string {
 		return DefaultAddr
 	}
 	return c.Addr
+}
+
+func (c Config) listen() func(network, address string) (net.Listener, error) {
+	if c.Listen != nil {
+		return c.Listen
+	}
+	return net.Listen
 }
 
 func (c Config) defaultPartitions() int {
@@ -131,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		kfake.WithLogger(slogLogger{log}),
 		// kfake always asks to listen on 127.0.0.1:<port>; we listen on
 		// the configured host instead and advertise a reachable host.
-		kfake.ListenFn(listenFn(host, cfg.AdvertisedHost)),
+		kfake.ListenFn(listenFn(cfg.listen(), host, cfg.AdvertisedHost)),
 		// AllowAutoTopicCreation is deliberately not set: a metadata
 		// request for an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION
 		// instead of creating a topic kfake would not persist.
@@ -176,13 +187,13 @@ func (b *Broker) Close() {
 // listenFn returns a kfake.ListenFn that replaces kfake's fixed 127.0.0.1
 // with host, and reports advertised (or a reachable default) as the
 // listener's address, which kfake uses in metadata responses.
-func listenFn(host, advertised string) func(network, address string) (net.Listener, error) {
+func listenFn(listen func(network, address string) (net.Listener, error), host, advertised string) func(network, address string) (net.Listener, error) {
 	return func(network, address string) (net.Listener, error) {
 		_, port, err := net.SplitHostPort(address)
 		if err != nil {
 			return nil, err
 		}
-		ln, err := net.Listen(network, net.JoinHostPort(host, port))
+		ln, err := listen(network, net.JoinHostPort(host, port))
 		if err != nil {
 			return nil, err
 		}

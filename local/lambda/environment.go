@@ -3,6 +3,7 @@ package lambda
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,10 +91,15 @@ func (f *function) spawn(c *call) (*environment, error) {
 		output: make(chan struct{}),
 		exited: make(chan struct{}),
 	}
+	start, listen := (*exec.Cmd).Start, net.Listen
+	if n := f.rt.network; n != nil {
+		start, listen = n.Start, n.Listen
+	}
 	e.srv = runtimeapi.NewServer(runtimeapi.Config{
 		Observer:        e,
 		MaxPayloadBytes: invoke.MaxPayloadBytes,
 		Logger:          f.rt.logger.With("function", f.cfg.Name, "env", e.id),
+		Listen:          listen,
 	})
 	if err := e.srv.Listen("127.0.0.1:0"); err != nil {
 		f.rt.envWG.Done()
@@ -134,7 +140,7 @@ func (f *function) spawn(c *call) (*environment, error) {
 	// first request is served when Serve starts below. Starting Serve only
 	// after the process fields are set keeps the observer free of races.
 	e.start = time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		_ = pr.Close()
 		_ = pw.Close()
 		_ = e.srv.Close()

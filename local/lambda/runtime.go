@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +54,18 @@ type Options struct {
 	// ShutdownGrace is how long Close waits after SIGTERM before it SIGKILLs
 	// the function processes. Default: 500ms.
 	ShutdownGrace time.Duration
+	// Network, when set, is where the execution environments run: each
+	// Runtime API listens on the network's own loopback, as Lambda's does
+	// inside the sandbox, and each bootstrap starts in it. Default: the
+	// host's network.
+	Network Network
+}
+
+// Network is an isolated network for the functions, such as
+// *netns.Network: 127.0.0.1 inside it is not the host's.
+type Network interface {
+	Listen(network, address string) (net.Listener, error)
+	Start(cmd *exec.Cmd) error
 }
 
 // Runtime runs functions the way Lambda does: each execution environment is
@@ -63,6 +77,7 @@ type Runtime struct {
 	fns           map[string]*function
 	logger        *slog.Logger
 	sink          *logSink
+	network       Network
 	region        string
 	initTimeout   time.Duration
 	shutdownGrace time.Duration
@@ -110,6 +125,7 @@ func New(fns []Function, opts Options) (*Runtime, error) {
 	r := &Runtime{
 		fns:           make(map[string]*function, len(fns)),
 		logger:        opts.Logger,
+		network:       opts.Network,
 		region:        opts.Region,
 		initTimeout:   opts.InitTimeout,
 		shutdownGrace: opts.ShutdownGrace,

@@ -92,6 +92,9 @@ type Config struct {
 	MaxPayloadBytes int
 	// Logger receives HTTP server errors at debug level. Default: slog.Default().
 	Logger *slog.Logger
+	// Listen binds the listener, e.g. inside the function's network
+	// namespace. Default: net.Listen.
+	Listen func(network, address string) (net.Listener, error)
 }
 
 // Server is the Runtime API of one execution environment. Use NewServer, then
@@ -101,6 +104,7 @@ type Server struct {
 	obs        Observer
 	maxPayload int
 	logger     *slog.Logger
+	listen     func(network, address string) (net.Listener, error)
 	handler    http.Handler
 
 	// notify keeps the observer's Responded and Completed in order even if
@@ -128,6 +132,7 @@ func NewServer(cfg Config) *Server {
 		obs:        cfg.Observer,
 		maxPayload: cfg.MaxPayloadBytes,
 		logger:     cfg.Logger,
+		listen:     cfg.Listen,
 		st:         startedState{},
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
@@ -137,6 +142,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.listen == nil {
+		s.listen = net.Listen
 	}
 	s.handler = newRouter(s)
 	return s
@@ -148,7 +156,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Listen binds addr (e.g. "127.0.0.1:0"). Binding before the runtime starts
 // matters: aws-lambda-go exits if its first GET /next cannot connect.
 func (s *Server) Listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen runtime api: %w", err)
 	}

@@ -1,0 +1,165 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/questlog/questlog/local/netns"
+)
+
+// openNetwork creates the functions' network namespace when cfg asks for
+// isolation; nil otherwise.
+func openNetwork(cfg Config) (*netns.Network, error) {
+	if cfg.Isolation == nil {
+		return nil, nil
+	}
+	n, err := netns.New(*cfg.Isolation)
+	if err != nil {
+		return nil, fmt.Errorf("isolate the functions' network: %w (run as root, or without --isolate-network)", err)
+	}
+	cfg.Logger.Info("functions run in their own network namespace", "gateway", n.Gateway.String(), "link", n.Link)
+	return n, nil
+}
+
+// warnUnadvertised points out that listening on every interface is not
+// enough for clients elsewhere: they are still told 127.0.0.1.
+func warnUnadvertised(cfg Config, network *netns.Network) {
+	host, _, _ := net.SplitHostPort(cfg.KafkaAddr)
+	if unspecified(host) && cfg.AdvertiseHost == "" && network == nil {
+		cfg.Logger.Warn("Kafka and HDFS listen on every interface but tell clients to use 127.0.0.1; " +
+			"for containers or other machines give --advertise-host an address they reach")
+	}
+}
+
+// checkAdvertiseHost refuses a host:port or a URL where a host belongs.
+func checkAdvertiseHost(host string) error {
+	if host == "" || net.ParseIP(host) != nil {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil || !validHostname(host) {
+		return fmt.Errorf("advertise host %q: give a host name or an IP address, without port or scheme", host)
+	}
+	return nil
+}
+
+func validHostname(h string) bool {
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return h != ""
+}
+
+// unspecified reports whether host means every interface.
+func unspecified(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.IsUnspecified()
+}
+
+// advertised is the host that clients and functions are given for a
+// service listening on addr: --advertise-host, else the namespace's
+// gateway, else the listen host (127.0.0.1 for every interface).
+func advertised(cfg *Config, network *netns.Network, addr string) string {
+	if cfg.AdvertiseHost != "" {
+		return cfg.AdvertiseHost
+	}
+	if network != nil {
+		return network.Gateway.String()
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if unspecified(host) {
+		return "127.0.0.1"
+	}
+	return host
+}
+
+// listenFor returns how a function-facing service (Kafka, HDFS) listens:
+// on its address and, when the functions are isolated and that address
+// does not already cover it, on the namespace's gateway with the same port.
+func listenFor(network *netns.Network) func(ctx context.Context, netw, addr string) (net.Listener, error) {
+	return func(ctx context.Context, netw, addr string) (net.Listener, error) {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, netw, addr)
+		if err != nil || network == nil {
+			return ln, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		if unspecified(host) || host == network.Gateway.String() {
+			return ln, nil
+		}
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		gw, err := lc.Listen(ctx, netw, net.JoinHostPort(network.Gateway.String(), port))
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on the functions' gateway too: %w", err)
+		}
+		return newMultiListener(ln, gw), nil
+	}
+}
+
+// multiListener accepts on several listeners as one; Addr is the first's.
+type multiListener struct {
+	lns      []net.Listener
+	accepted chan accepted
+	closed   chan struct{}
+	once     sync.Once
+}
+
+type accepted struct {
+	conn net.Conn
+	err  error
+}
+
+func newMultiListener(lns ...net.Listener) *multiListener {
+	m := &multiListener{lns: lns, accepted: make(chan accepted), closed: make(chan struct{})}
+	for _, ln := range lns {
+		go m.accept(ln)
+	}
+	return m
+}
+
+// accept hands over ln's connections and errors (a full file table, say)
+// until ln is closed.
+func (m *multiListener) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			m.Close()
+			return
+		}
+		select {
+		case m.accepted <- accepted{c, err}:
+		case <-m.closed:
+			if c != nil {
+				c.Close()
+			}
+			return
+		}
+	}
+}
+
+func (m *multiListener) Accept() (net.Conn, error) {
+	select {
+	case a := <-m.accepted:
+		return a.conn, a.err
+	case <-m.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (m *multiListener) Close() error {
+	var errs []error
+	m.once.Do(func() {
+		close(m.closed)
+		for _, ln := range m.lns {
+			errs = append(errs, ln.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (m *multiListener) Addr() net.Addr { return m.lns[0].Addr() }

@@ -1,0 +1,85 @@
+package lambda_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/questlog/questlog/local/invoke"
+	"github.com/questlog/questlog/local/lambda"
+	"github.com/questlog/questlog/local/netns"
+)
+
+// isolatedNetwork is a network namespace for the functions; it needs root:
+// by hand the test skips without, with CI set it fails.
+func isolatedNetwork(tb testing.TB) lambda.Network {
+	tb.Helper()
+	if err := netns.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("CI is set and %v", err)
+		}
+		tb.Skipf("skipped: %v", err)
+	}
+	n, err := netns.New(netns.Options{NamePrefix: "qlsam-"})
+	if err != nil {
+		tb.Fatalf("netns.New: %v", err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	return n
+}
+
+// With Options.Network the bootstrap runs in the network namespace and
+// reaches its Runtime API there.
+func TestEnvironmentsRunInTheNetwork(t *testing.T) {
+	n := isolatedNetwork(t)
+	rt, _ := newRuntime(t, lambda.Options{Network: n}, fn("echo"))
+	var echoed struct{ A int }
+	if ok(t, call(t, rt, "echo", `{"a":1}`), &echoed); echoed.A != 1 {
+		t.Fatalf("echo answered %+v", echoed)
+	}
+	pids := rt.PIDs("echo")
+	if len(pids) != 1 {
+		t.Fatalf("PIDs = %v, want one environment", pids)
+	}
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pids[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours, _ := os.Readlink("/proc/self/ns/net"); theirs == ours {
+		t.Errorf("the function runs in the emulator's network namespace %s", ours)
+	}
+}
+
+// BenchmarkColdStart measures a cold start — start the bootstrap, init,
+// first invocation — on the host and in a network namespace shared by the
+// environments (the emulator's isolation). Each iteration is a new runtime;
+// its Close is not timed.
+//
+//	go test ./local/lambda -run '^$' -bench ColdStart -benchtime 100x
+func BenchmarkColdStart(b *testing.B) {
+	b.Run("host", func(b *testing.B) { benchmarkColdStart(b, nil) })
+	b.Run("netns", func(b *testing.B) { benchmarkColdStart(b, isolatedNetwork(b)) })
+}
+
+func benchmarkColdStart(b *testing.B, network lambda.Network) {
+	req := invoke.Request{Function: "echo", Payload: []byte(`{}`)}
+	for range b.N {
+		b.StopTimer()
+		rt, err := lambda.New([]lambda.Function{fn("echo")}, lambda.Options{Network: network, LogOutput: io.Discard, Logger: discardLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := rt.Invoke(context.Background(), req)
+		b.StopTimer()
+		if err != nil || res.Error != nil {
+			b.Fatalf("invoke: %v %+v", err, res)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = rt.Close(ctx)
+		cancel()
+	}
+}

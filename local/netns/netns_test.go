@@ -1,0 +1,239 @@
+package netns_test
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/questlog/questlog/local/netns"
+)
+
+// helperEnv makes the test binary a dialer: run inside a namespace, it
+// reports which of its arguments (host:port) it could connect to.
+const helperEnv = "NETNS_TEST_DIAL"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		for _, addr := range os.Args[1:] {
+			c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+			if err != nil {
+				fmt.Printf("%s unreachable\n", addr)
+				continue
+			}
+			c.Close()
+			fmt.Printf("%s reachable\n", addr)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// testOptions keep this package's namespaces recognisable on a shared
+// machine.
+var testOptions = netns.Options{NamePrefix: "qlsam-"}
+
+// newNetwork needs root: by hand it skips without, with CI set it fails.
+func newNetwork(t *testing.T) *netns.Network {
+	t.Helper()
+	if err := netns.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and %v", err)
+		}
+		t.Skipf("skipped: %v", err)
+	}
+	n, err := netns.New(testOptions)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return n
+}
+
+func listen(t *testing.T, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
+}
+
+// runInside runs cmd in n and returns its output.
+func runInside(t *testing.T, n *netns.Network, cmd *exec.Cmd) string {
+	t.Helper()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := n.Start(cmd); err != nil {
+		t.Fatalf("Start %s: %v", cmd.Path, err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd.Path, err, out.String())
+	}
+	return out.String()
+}
+
+func dialInside(t *testing.T, n *netns.Network, addrs ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], addrs...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(runInside(t, n, cmd)), "\n") {
+		addr, state, _ := strings.Cut(line, " ")
+		got[addr] = state
+	}
+	return got
+}
+
+// Inside the namespace the host's loopback is out of reach and the
+// gateway is the way to the host, as in a container; the namespace has a
+// loopback of its own, which Listen serves.
+func TestProcessesInsideSeeTheHostOnlyThroughTheGateway(t *testing.T) {
+	n := newNetwork(t)
+	onLoopback := listen(t, "127.0.0.1:0").Addr().String()
+	onGateway := listen(t, n.Gateway.String()+":0").Addr().String()
+	inner, err := n.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("Listen inside: %v", err)
+	}
+	defer inner.Close()
+	go func() {
+		for {
+			c, err := inner.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+
+	got := dialInside(t, n, onLoopback, onGateway, inner.Addr().String())
+	want := map[string]string{onLoopback: "unreachable", onGateway: "reachable", inner.Addr().String(): "reachable"}
+	for addr, state := range want {
+		if got[addr] != state {
+			t.Errorf("from inside, %s is %q, want %s (all: %v)", addr, got[addr], state, got)
+		}
+	}
+
+	addrs := runInside(t, n, exec.Command("ip", "-br", "-4", "addr"))
+	if !strings.Contains(addrs, "eth0") || !strings.Contains(addrs, n.Addr.String()+"/30") || strings.Contains(addrs, n.Gateway.String()) {
+		t.Errorf("inside, ip addr shows:\n%s\nwant eth0 with %s/30 and not the host's %s", addrs, n.Addr, n.Gateway)
+	}
+	if !netip.PrefixFrom(n.Gateway, 30).Masked().Contains(n.Addr) || !netns.DefaultPool.Contains(n.Gateway) {
+		t.Errorf("gateway %s and address %s are not one /30 of %s", n.Gateway, n.Addr, netns.DefaultPool)
+	}
+
+	sleeper := exec.Command("sleep", "5")
+	if err := n.Start(sleeper); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", sleeper.Process.Pid))
+	ours, _ := os.Readlink("/proc/self/ns/net") // the main thread's
+	if mine, _ := os.Readlink("/proc/thread-self/ns/net"); mine != ours {
+		t.Errorf("this thread is in %s, the main thread in %s: only the Network's own thread may move", mine, ours)
+	}
+	if theirs == "" || theirs == ours {
+		t.Errorf("a started process is in network namespace %q, ours is %q", theirs, ours)
+	}
+}
+
+func TestConcurrentNetworksGetTheirOwnSubnets(t *testing.T) {
+	const count = 4
+	nets := make([]*netns.Network, count)
+	var wg sync.WaitGroup
+	for i := range nets {
+		wg.Go(func() { nets[i] = newNetwork(t) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, n := range nets {
+		if n == nil {
+			t.FailNow()
+		}
+		if seen[n.Link] || seen[n.Gateway.String()] {
+			t.Errorf("%s / %s handed out twice", n.Link, n.Gateway)
+		}
+		seen[n.Link], seen[n.Gateway.String()] = true, true
+		if !strings.HasPrefix(n.Link, testOptions.NamePrefix) {
+			t.Errorf("link %s lacks the prefix %s", n.Link, testOptions.NamePrefix)
+		}
+	}
+}
+
+func TestCloseDeletesTheLink(t *testing.T) {
+	n := newNetwork(t)
+	if out, err := exec.Command("ip", "link", "show", n.Link).CombinedOutput(); err != nil {
+		t.Fatalf("ip link show %s while open: %v\n%s", n.Link, err, out)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ip", "link", "show", n.Link).CombinedOutput(); err == nil {
+		t.Errorf("%s still exists after Close:\n%s", n.Link, out)
+	}
+	if err := n.Start(exec.Command("true")); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestOptionsAreChecked(t *testing.T) {
+	for _, o := range []netns.Options{
+		{NamePrefix: "much-too-long-"},
+		{Pool: netip.MustParsePrefix("fd00::/64")},
+		{Pool: netip.MustParsePrefix("10.0.0.0/31")},
+	} {
+		if n, err := netns.New(o); err == nil {
+			n.Close()
+			t.Errorf("New(%+v) succeeded", o)
+		}
+	}
+}
+
+// BenchmarkNew measures creating and closing a Network: what a namespace
+// per execution environment would add to every cold start, beside the
+// baseline of starting and reaping a trivial process on the host.
+//
+//	go test ./local/netns -run '^$' -bench . -benchtime 50x
+func BenchmarkNew(b *testing.B) {
+	if err := netns.Available(); err != nil {
+		b.Skip(err)
+	}
+	b.Run("baseline-start-true", func(b *testing.B) {
+		for range b.N {
+			if err := exec.Command("true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("new-close", func(b *testing.B) {
+		for range b.N {
+			n, err := netns.New(testOptions)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := n.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
