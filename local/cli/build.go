@@ -40,7 +40,11 @@ func cmdBuild(ctx context.Context, args []string) error {
 	if len(targets) == 0 {
 		return fmt.Errorf("no function named %v in %s", pos, path)
 	}
-	results, err := build.Build(ctx, targets, build.Options{ProjectDir: tpl.Dir, Logger: c.cfg.Logger, Force: *force, Output: os.Stderr})
+	opts := build.Options{ProjectDir: tpl.Dir, Logger: c.cfg.Logger, Force: *force, Output: os.Stderr}
+	results, err := build.Build(ctx, targets, opts)
+	if err == nil {
+		_, err = build.WriteTemplate(path, opts)
+	}
 	for _, r := range results {
 		state := "built"
 		if r.Skipped {

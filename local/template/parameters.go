@@ -76,6 +76,10 @@ func resolveParameters(section any, overrides map[string]string) (map[string]par
 		raw, ok := overrides[name]
 		if !ok {
 			def, has := decl["Default"]
+			if pv, ok := placeholder(typ); !has && ok {
+				out[name] = pv
+				continue
+			}
 			if !has {
 				return nil, nil, fmt.Errorf("%s: no value: give it a Default or pass --parameter-overrides %s=…: %w", path, name, ErrParameter)
 			}
