@@ -282,7 +282,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 	if err != nil {
 		return err
 	}
-	e.APIURL = "http://" + l.Addr().String()
+	e.APIURL = url(&e.cfg, l)
 	e.serve(l, h)
 	return nil
 }
@@ -303,7 +303,7 @@ func (e *Emulator) serveLambda(fns []*template.Function) error {
 	if err != nil {
 		return err
 	}
-	e.LambdaURL = "http://" + l.Addr().String()
+	e.LambdaURL = url(&e.cfg, l)
 	e.invokeAPI = h
 	e.serve(l, h)
 	return nil

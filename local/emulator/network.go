@@ -77,6 +77,16 @@ func advertised(cfg *Config, network *netns.Network, addr string) string {
 	return host
 }
 
+// url is how a user reaches a listener: its address, or for every
+// interface the advertised host (127.0.0.1 by default).
+func url(cfg *Config, ln net.Listener) string {
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if unspecified(host) {
+		host = advertised(cfg, nil, ln.Addr().String())
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // listenFor returns how a function-facing service (Kafka, HDFS) listens:
 // on its address and, when the functions are isolated and that address
 // does not already cover it, on the namespace's gateway with the same port.
