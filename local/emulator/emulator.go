@@ -71,6 +71,9 @@ func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emula
 		return nil, err
 	}
 	cfg = e.cfg
+	if network != nil {
+		warnLoopback(cfg.Logger, e.Brokers, e.DatasetRoot)
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -282,7 +285,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 	if err != nil {
 		return err
 	}
-	e.APIURL = url(&e.cfg, l)
+	e.APIURL = reachableURL(&e.cfg, l)
 	e.serve(l, h)
 	return nil
 }
@@ -303,7 +306,7 @@ func (e *Emulator) serveLambda(fns []*template.Function) error {
 	if err != nil {
 		return err
 	}
-	e.LambdaURL = url(&e.cfg, l)
+	e.LambdaURL = reachableURL(&e.cfg, l)
 	e.invokeAPI = h
 	e.serve(l, h)
 	return nil

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/questlog/questlog/local/netns"
@@ -31,6 +34,24 @@ func warnUnadvertised(cfg Config, network *netns.Network) {
 	if unspecified(host) && cfg.AdvertiseHost == "" && network == nil {
 		cfg.Logger.Warn("Kafka and HDFS listen on every interface but tell clients to use 127.0.0.1; " +
 			"for containers or other machines give --advertise-host an address they reach")
+	}
+}
+
+// warnLoopback points out the services isolated functions cannot reach:
+// those at a loopback address, the namespace's own.
+func warnLoopback(log *slog.Logger, brokers []string, datasetRoot string) {
+	addrs := slices.Clone(brokers)
+	if u, err := url.Parse(datasetRoot); err == nil && u.Scheme == "hdfs" {
+		addrs = append(addrs, u.Host)
+	}
+	for _, addr := range addrs {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			log.Warn("the functions run in their own network, where this address is not this machine: they will not reach it", "addr", addr)
+		}
 	}
 }
 
@@ -77,9 +98,9 @@ func advertised(cfg *Config, network *netns.Network, addr string) string {
 	return host
 }
 
-// url is how a user reaches a listener: its address, or for every
+// reachableURL is how a user reaches a listener: its address, or for every
 // interface the advertised host (127.0.0.1 by default).
-func url(cfg *Config, ln net.Listener) string {
+func reachableURL(cfg *Config, ln net.Listener) string {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	if unspecified(host) {
 		host = advertised(cfg, nil, ln.Addr().String())

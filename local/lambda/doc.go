@@ -6,7 +6,10 @@
 //
 // An execution environment is one bootstrap process plus its own Runtime API
 // server (package runtimeapi) on 127.0.0.1 with a random port, bound before
-// the process starts and passed as AWS_LAMBDA_RUNTIME_API. The server is
+// the process starts and passed as AWS_LAMBDA_RUNTIME_API. With
+// Options.Network (a network namespace, see local/netns) both live in that
+// network: the server on its loopback, as Lambda's Runtime API is local to
+// the sandbox, so functions reach nothing of the host at 127.0.0.1. The server is
 // persistent for the life of the process, and invocations reach its waiting
 // GET /next through a channel, so a warm invocation costs two loopback HTTP
 // exchanges and no goroutine or server churn.
