@@ -20,6 +20,7 @@ import (
 	"github.com/questlog/questlog/internal/store"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/netns"
+	"github.com/questlog/questlog/local/netns/netnstest"
 )
 
 // questlogBin is the emulator's binary, for the tests that run it as a
@@ -81,13 +82,10 @@ func config(t testing.TB) emulator.Config {
 		LookupEnv: func(string) (string, bool) { return "", false }, // hermetic: no shell overrides
 	}
 	if netns.Available() == nil {
-		cfg.Isolation = &isolation
+		cfg.Isolation = &netnstest.Options
 	}
 	return cfg
 }
-
-// isolation names the host ends of the tests' veth pairs recognisably.
-var isolation = netns.Options{NamePrefix: "qlsam-"}
 
 func start(t testing.TB, cfg emulator.Config, serve emulator.Serve) *emulator.Emulator {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/questlog/questlog/local/netns"
+	"github.com/questlog/questlog/local/netns/netnstest"
 )
 
 // lockedBuffer collects function logs written from several goroutines.
@@ -43,18 +44,13 @@ func (b *lockedBuffer) String() string {
 // emulator always told them before --advertise-host, the same run fails:
 // the publish answers 503 and the job cannot open its dataset store.
 func TestFunctionsInANetworkNamespace(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %v", err)
-		}
-		t.Skipf("skipped: %v", err)
-	}
+	netnstest.Require(t)
 	functions := []string{"ApiPurchaseSwordFunction", "SwordPurchasesFilter"}
 	ours, _ := os.Readlink("/proc/self/ns/net")
 
 	t.Run("advertising the gateway", func(t *testing.T) {
 		cfg := config(t)
-		cfg.Isolation, cfg.Functions = &isolation, functions
+		cfg.Isolation, cfg.Functions = &netnstest.Options, functions
 		e := start(t, cfg, emulator.Serve{API: true, Mappings: true})
 		host, _, _ := net.SplitHostPort(e.Brokers[0])
 		if !netns.DefaultPool.Contains(mustAddr(t, host)) {
@@ -83,7 +79,7 @@ func TestFunctionsInANetworkNamespace(t *testing.T) {
 	t.Run("advertising 127.0.0.1", func(t *testing.T) {
 		cfg := config(t)
 		logs := &lockedBuffer{}
-		cfg.Isolation, cfg.Functions, cfg.AdvertiseHost, cfg.FunctionLogs = &isolation, functions, "127.0.0.1", logs
+		cfg.Isolation, cfg.Functions, cfg.AdvertiseHost, cfg.FunctionLogs = &netnstest.Options, functions, "127.0.0.1", logs
 		e := start(t, cfg, emulator.Serve{API: true})
 		batch, err := os.ReadFile(projectDir() + "/events/kafka-event.json")
 		if err != nil {

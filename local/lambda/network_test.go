@@ -10,31 +10,13 @@ import (
 
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/questlog/questlog/local/lambda"
-	"github.com/questlog/questlog/local/netns"
+	"github.com/questlog/questlog/local/netns/netnstest"
 )
-
-// isolatedNetwork is a network namespace for the functions; it needs root:
-// by hand the test skips without, with CI set it fails.
-func isolatedNetwork(tb testing.TB) lambda.Network {
-	tb.Helper()
-	if err := netns.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("CI is set and %v", err)
-		}
-		tb.Skipf("skipped: %v", err)
-	}
-	n, err := netns.New(netns.Options{NamePrefix: "qlsam-"})
-	if err != nil {
-		tb.Fatalf("netns.New: %v", err)
-	}
-	tb.Cleanup(func() { n.Close() })
-	return n
-}
 
 // With Options.Network the bootstrap runs in the network namespace and
 // reaches its Runtime API there.
 func TestEnvironmentsRunInTheNetwork(t *testing.T) {
-	n := isolatedNetwork(t)
+	n := netnstest.New(t)
 	rt, _ := newRuntime(t, lambda.Options{Network: n}, fn("echo"))
 	var echoed struct{ A int }
 	if ok(t, call(t, rt, "echo", `{"a":1}`), &echoed); echoed.A != 1 {
@@ -61,7 +43,7 @@ func TestEnvironmentsRunInTheNetwork(t *testing.T) {
 //
 //	go test ./local/lambda -run '^$' -bench ColdStart -benchtime 200x
 func BenchmarkColdStart(b *testing.B) {
-	network := isolatedNetwork(b)
+	network := netnstest.New(b)
 	var host, isolated []time.Duration
 	for range b.N {
 		host = append(host, coldStart(b, nil))

@@ -56,11 +56,11 @@ const probes = 64
 
 // New creates a namespace and its veth pair, with a subnet from the pool.
 func New(opts Options) (*Network, error) {
-	if err := Available(); err != nil {
-		return nil, err
-	}
 	opts, err := opts.withDefaults()
 	if err != nil {
+		return nil, err
+	}
+	if err := Available(); err != nil {
 		return nil, err
 	}
 	n := &Network{calls: make(chan func()), exited: make(chan struct{})}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/questlog/questlog/local/netns"
+	"github.com/questlog/questlog/local/netns/netnstest"
 )
 
 // helperEnv makes the test binary a dialer: run inside a namespace, it
@@ -34,37 +35,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testOptions keep this package's namespaces recognisable on a shared
-// machine.
-var testOptions = netns.Options{NamePrefix: "qlsam-"}
-
-// newNetwork needs root: by hand it skips without, with CI set it fails.
-func newNetwork(t *testing.T) *netns.Network {
-	t.Helper()
-	if err := netns.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %v", err)
-		}
-		t.Skipf("skipped: %v", err)
-	}
-	n, err := netns.New(testOptions)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return n
-}
-
 func listen(t *testing.T, addr string) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	acceptAll(t, ln)
+	return ln
+}
+
+// acceptAll accepts and closes connections until the test ends.
+func acceptAll(t *testing.T, ln net.Listener) {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -75,7 +57,6 @@ func listen(t *testing.T, addr string) net.Listener {
 			c.Close()
 		}
 	}()
-	return ln
 }
 
 // runInside runs cmd in n and returns its output.
@@ -108,23 +89,14 @@ func dialInside(t *testing.T, n *netns.Network, addrs ...string) map[string]stri
 // gateway is the way to the host, as in a container; the namespace has a
 // loopback of its own, which Listen serves.
 func TestProcessesInsideSeeTheHostOnlyThroughTheGateway(t *testing.T) {
-	n := newNetwork(t)
+	n := netnstest.New(t)
 	onLoopback := listen(t, "127.0.0.1:0").Addr().String()
 	onGateway := listen(t, n.Gateway.String()+":0").Addr().String()
 	inner, err := n.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("Listen inside: %v", err)
 	}
-	defer inner.Close()
-	go func() {
-		for {
-			c, err := inner.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	acceptAll(t, inner)
 
 	got := dialInside(t, n, onLoopback, onGateway, inner.Addr().String())
 	want := map[string]string{onLoopback: "unreachable", onGateway: "reachable", inner.Addr().String(): "reachable"}
@@ -162,7 +134,7 @@ func TestConcurrentNetworksGetTheirOwnSubnets(t *testing.T) {
 	nets := make([]*netns.Network, count)
 	var wg sync.WaitGroup
 	for i := range nets {
-		wg.Go(func() { nets[i] = newNetwork(t) })
+		wg.Go(func() { nets[i] = netnstest.New(t) })
 	}
 	wg.Wait()
 	seen := map[string]bool{}
@@ -174,14 +146,14 @@ func TestConcurrentNetworksGetTheirOwnSubnets(t *testing.T) {
 			t.Errorf("%s / %s handed out twice", n.Link, n.Gateway)
 		}
 		seen[n.Link], seen[n.Gateway.String()] = true, true
-		if !strings.HasPrefix(n.Link, testOptions.NamePrefix) {
-			t.Errorf("link %s lacks the prefix %s", n.Link, testOptions.NamePrefix)
+		if !strings.HasPrefix(n.Link, netnstest.Options.NamePrefix) {
+			t.Errorf("link %s lacks the prefix %s", n.Link, netnstest.Options.NamePrefix)
 		}
 	}
 }
 
 func TestCloseDeletesTheLink(t *testing.T) {
-	n := newNetwork(t)
+	n := netnstest.New(t)
 	if out, err := exec.Command("ip", "link", "show", n.Link).CombinedOutput(); err != nil {
 		t.Fatalf("ip link show %s while open: %v\n%s", n.Link, err, out)
 	}
@@ -202,9 +174,12 @@ func TestOptionsAreChecked(t *testing.T) {
 		{Pool: netip.MustParsePrefix("fd00::/64")},
 		{Pool: netip.MustParsePrefix("10.0.0.0/31")},
 	} {
-		if n, err := netns.New(o); err == nil {
+		n, err := netns.New(o)
+		if err == nil {
 			n.Close()
 			t.Errorf("New(%+v) succeeded", o)
+		} else if !strings.Contains(err.Error(), "netns: ") || strings.Contains(err.Error(), "root") {
+			t.Errorf("New(%+v): %v, want the options refused", o, err)
 		}
 	}
 }
@@ -216,9 +191,7 @@ func TestOptionsAreChecked(t *testing.T) {
 //
 //	go test ./local/netns -run '^$' -bench New -benchtime 50x
 func BenchmarkNew(b *testing.B) {
-	if err := netns.Available(); err != nil {
-		b.Skip(err)
-	}
+	netnstest.Require(b)
 	var creating, closing, baseline time.Duration
 	for range b.N {
 		start := time.Now()
@@ -228,7 +201,7 @@ func BenchmarkNew(b *testing.B) {
 		baseline += time.Since(start)
 
 		start = time.Now()
-		n, err := netns.New(testOptions)
+		n, err := netns.New(netnstest.Options)
 		if err != nil {
 			b.Fatal(err)
 		}
