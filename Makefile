@@ -16,7 +16,7 @@ help: ## List the targets
 run: ## Start the whole pipeline locally: API on :3000, Kafka on :9092, jobs landing Parquet
 	$(GO) run ./local start $(ARGS)
 
-build: ## Build every function in template.yaml into .aws-sam/build/<LogicalId>/bootstrap
+build: ## Build every function into .aws-sam/build/<LogicalId>/bootstrap, and .aws-sam/build/template.yaml for sam deploy
 	$(GO) run ./local build
 
 test: testdeps ## Run every test (unit, integration, end to end)

@@ -85,12 +85,14 @@ func TestFunctionsInANetworkNamespace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		var published response
-		wg.Go(func() { published = request(t, "GET", e.APIURL+"/purchase_a_sword/divya", "") })
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: "SwordPurchasesFilter", Payload: batch})
+		var wg sync.WaitGroup
+		var res *invoke.Result
+		wg.Go(func() {
+			res, err = e.Runtime.Invoke(ctx, invoke.Request{Function: "SwordPurchasesFilter", Payload: batch})
+		})
+		published := request(t, "GET", e.APIURL+"/purchase_a_sword/divya", "")
 		wg.Wait()
 		if published.status != 503 {
 			t.Errorf("publishing to Kafka at 127.0.0.1 from the namespace answered %d %s, want 503", published.status, published.body)

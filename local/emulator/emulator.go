@@ -134,7 +134,7 @@ func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool, n
 	if err := checkAdvertiseHost(cfg.AdvertiseHost); err != nil {
 		return nil, err
 	}
-	warnUnadvertised(cfg, network)
+	warnAdvertising(cfg, network)
 	opts := template.Options{ParameterOverrides: cfg.ParameterOverrides, EnvVarsFile: cfg.EnvVarsFile, LookupEnv: cfg.LookupEnv}
 	declared, err := template.Load(cfg.Template, opts) // which parameters does it have?
 	if err != nil {

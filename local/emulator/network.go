@@ -27,13 +27,20 @@ func openNetwork(cfg Config) (*netns.Network, error) {
 	return n, nil
 }
 
-// warnUnadvertised points out that listening on every interface is not
-// enough for clients elsewhere: they are still told 127.0.0.1.
-func warnUnadvertised(cfg Config, network *netns.Network) {
+// warnAdvertising points out listen and advertise hosts that do not go
+// together: every interface but 127.0.0.1 advertised (clients elsewhere
+// are sent back to themselves), or one address advertised and another
+// listened on.
+func warnAdvertising(cfg Config, network *netns.Network) {
 	host, _, _ := net.SplitHostPort(cfg.KafkaAddr)
-	if unspecified(host) && cfg.AdvertiseHost == "" && network == nil {
+	switch {
+	case unspecified(host) && cfg.AdvertiseHost == "" && network == nil:
 		cfg.Logger.Warn("Kafka and HDFS listen on every interface but tell clients to use 127.0.0.1; " +
 			"for containers or other machines give --advertise-host an address they reach")
+	case !unspecified(host) && cfg.AdvertiseHost != "" && cfg.AdvertiseHost != host &&
+		(network == nil || cfg.AdvertiseHost != network.Gateway.String()):
+		cfg.Logger.Warn("Kafka and HDFS advertise one address and listen on another: clients will not reach them; "+
+			"listen with --host 0.0.0.0 or --host set to the advertised address", "listen", host, "advertise", cfg.AdvertiseHost)
 	}
 }
 
