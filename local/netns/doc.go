@@ -19,8 +19,9 @@
 // returns to the scheduler: it exits with the goroutine at Close.
 //
 // The namespace has no name in /run/netns: the kernel frees it when its last
-// process and thread are gone, and its veth pair with it, so a crashed
-// emulator leaks nothing. Each Network takes a /30 from Options.Pool
+// process and thread are gone, and its veth pair with it. Processes started
+// with a Pdeathsig (local/lambda's are) die with the thread that started
+// them, so even a SIGKILLed emulator leaks nothing. Each Network takes a /30 from Options.Pool
 // (10.213.0.0/16 by default): .1 is the gateway, .2 the namespace's eth0
 // (its default route goes to the gateway). The host end of the pair is
 // named <Options.NamePrefix><index of the /30>; creating it is the claim on

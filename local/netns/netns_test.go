@@ -1,6 +1,7 @@
 package netns_test
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +21,26 @@ import (
 // reports which of its arguments (host:port) it could connect to.
 const helperEnv = "NETNS_TEST_DIAL"
 
+// holderEnv makes the test binary create a Network, print its link and
+// wait to be killed.
+const holderEnv = "NETNS_TEST_HOLD"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(holderEnv) != "" {
+		n, err := netns.New(netnstest.Options)
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		sleeper := exec.Command("sleep", "60")
+		sleeper.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // as the emulator starts functions
+		if err := n.Start(sleeper); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println(n.Link)
+		select {}
+	}
 	if os.Getenv(helperEnv) != "" {
 		for _, addr := range os.Args[1:] {
 			c, err := net.DialTimeout("tcp", addr, 2*time.Second)
@@ -165,6 +186,39 @@ func TestCloseDeletesTheLink(t *testing.T) {
 	}
 	if err := n.Start(exec.Command("true")); err == nil {
 		t.Error("Start after Close succeeded")
+	}
+}
+
+// A process killed with SIGKILL cannot clean up: its namespace and veth
+// pair go anyway, with its last thread and the processes started in it
+// (which die with the thread that started them, through Pdeathsig).
+func TestKilledOwnerLeavesNothing(t *testing.T) {
+	netnstest.Require(t)
+	holder := exec.Command(os.Args[0])
+	holder.Env = append(os.Environ(), holderEnv+"=1")
+	holder.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	link := strings.TrimSpace(line)
+	if err != nil || !strings.HasPrefix(link, netnstest.Options.NamePrefix) {
+		holder.Process.Kill()
+		holder.Wait()
+		t.Fatalf("the holder said %q (%v)", line, err)
+	}
+	holder.Process.Kill()
+	holder.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command("ip", "link", "show", link).Run() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still exists 10 s after its owner was killed", link)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
