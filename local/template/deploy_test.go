@@ -1,10 +1,13 @@
 package template_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/questlog/questlog/local/build"
 	"github.com/questlog/questlog/local/template"
@@ -91,4 +94,30 @@ func TestKafkaEventsPassTheTranslatorChecks(t *testing.T) {
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
+}
+
+// Every broker reaches the event sources, and the batching window is
+// Lambda's 500 ms unless KafkaBatchingWindowSeconds sets one.
+func TestRepositoryKafkaEventsTakeEveryBrokerAndTheWindow(t *testing.T) {
+	for _, tt := range []struct {
+		overrides map[string]string
+		window    time.Duration
+	}{
+		{nil, 500 * time.Millisecond},
+		{map[string]string{"KafkaBatchingWindowSeconds": "30"}, 30 * time.Second},
+	} {
+		overrides := map[string]string{"KafkaBootstrapServers": "b1:9092,b2:9092,b3:9092"}
+		maps.Copy(overrides, tt.overrides)
+		tpl, err := template.Load(repositoryTemplate, template.Options{LookupEnv: noEnv, ParameterOverrides: overrides})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fn := range tpl.Functions {
+			for _, ev := range fn.KafkaEvents {
+				if !slices.Equal(ev.BootstrapServers, []string{"b1:9092", "b2:9092", "b3:9092"}) || ev.BatchingWindow != tt.window {
+					t.Errorf("%s with %v: brokers %v, window %v; want all three, %v", fn.LogicalID, tt.overrides, ev.BootstrapServers, ev.BatchingWindow, tt.window)
+				}
+			}
+		}
+	}
 }
