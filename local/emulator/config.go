@@ -7,10 +7,13 @@
 package emulator
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/questlog/questlog/local/console"
 )
 
 // Config configures an Emulator. The zero value of every field is a
@@ -35,6 +38,8 @@ type Config struct {
 	LambdaAddr string // Lambda Invoke API (start-lambda). Default: 127.0.0.1:3001
 	KafkaAddr  string // embedded Kafka broker. Default: 127.0.0.1:9092
 	HDFSAddr   string // embedded HDFS NameNode. Default: 127.0.0.1:8020
+	// ConsoleAddr is the web console (Serve.Console). Default: 127.0.0.1:3030
+	ConsoleAddr string
 
 	// Partitions of the topics the emulator creates. Default: 3.
 	Partitions int
@@ -74,6 +79,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.LambdaAddr == "" {
 		c.LambdaAddr = "127.0.0.1:3001"
+	}
+	if c.ConsoleAddr == "" {
+		c.ConsoleAddr = fmt.Sprintf("127.0.0.1:%d", console.DefaultPort)
 	}
 	if c.KafkaAddr == "" {
 		c.KafkaAddr = "127.0.0.1:9092"
