@@ -396,11 +396,15 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		}
 		newest := slices.MaxFunc(files, func(a, b fileMeta) int { return int(a.Modified - b.Modified) })
 		file = newest.Path
-	} else if !slices.ContainsFunc(files, func(f fileMeta) bool { return f.Path == file }) {
-		// Only files the listing found: a name from the page never reaches
-		// the store unchecked.
-		writeError(w, http.StatusNotFound, "no file "+strconv.Quote(file)+" in "+info.Name)
-		return
+	} else if !hasFile(files, file) {
+		// Only files a listing found: a name from the page never reaches
+		// the store unchecked. A file landed since the last scan is found
+		// by scanning now.
+		s.datasets.scan(ctx)
+		if files = s.datasets.filesOf(info.Name); !hasFile(files, file) {
+			writeError(w, http.StatusNotFound, "no file "+strconv.Quote(file)+" in "+info.Name)
+			return
+		}
 	}
 	page, err := s.rows(ctx, info.Name, file, r.URL.Query().Get("event"))
 	if err != nil {
@@ -408,6 +412,10 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, page)
+}
+
+func hasFile(files []fileMeta, path string) bool {
+	return slices.ContainsFunc(files, func(f fileMeta) bool { return f.Path == path })
 }
 
 // rows reads a file and returns its last previewRows rows, or the rows

@@ -1,0 +1,293 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/questlog/questlog/local/emulator"
+	"github.com/questlog/questlog/local/loadgen"
+)
+
+// browser starts Debian's headless Chromium for the test and collects
+// what the pages write to the browser console. Without Chromium the test
+// is skipped when run by hand, and fails in CI.
+type browser struct {
+	ctx      context.Context
+	t        *testing.T
+	mu       sync.Mutex
+	messages []chromedp.ConsoleMessage
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (apt-get install chromium); the console's browser tests need it")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium): skipping the console's browser tests")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("headless", "new"), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1600, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{ctx: ctx, t: t}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.messages = append(b.messages, m)
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// do runs steps, failing the test with what.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// text returns the text of the first element sel matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitJS waits until the JavaScript expression is truthy.
+func (b *browser) waitJS(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
+		b.t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+// screenshot saves the whole page as PNG into the artifacts directory.
+func (b *browser) screenshot(dir, name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// errors returns the console errors and uncaught exceptions so far.
+func (b *browser) errors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.messages {
+		if m.IsException() || m.Type == "error" {
+			out = append(out, m.String())
+		}
+	}
+	return out
+}
+
+// artifacts is where the screenshots go: $QUESTLOG_ARTIFACTS, or a
+// directory under the test's temporary directory.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("QUESTLOG_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(t.TempDir(), "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+func startEmulator(t *testing.T) *emulator.Emulator {
+	t.Helper()
+	projectDir, _ := filepath.Abs("../..")
+	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logs = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	cfg := emulator.Config{
+		ProjectDir: projectDir, DataDir: t.TempDir(),
+		APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", HDFSAddr: "127.0.0.1:0", ConsoleAddr: "127.0.0.1:0",
+		Logger: logs, FunctionLogs: io.Discard,
+		LookupEnv: func(string) (string, bool) { return "", false },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	e, err := emulator.Start(ctx, cfg, emulator.Serve{API: true, Lambda: true, Mappings: true, Console: true}, true)
+	if err != nil {
+		t.Fatalf("start the emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		e.Close(ctx)
+	})
+	return e
+}
+
+func number(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}
+
+// The console in a real browser, against the whole emulator under load:
+// the pipeline's counters grow while loadgen runs and end at loadgen's
+// counts; one request's event is followed from its route to its row on
+// the Datasets page; a function's invocation logs open; the Topics page
+// finds records by key; and the browser console stays free of errors.
+func TestConsoleInABrowser(t *testing.T) {
+	b := newBrowser(t)
+	e := startEmulator(t)
+	shots := artifacts(t)
+	js := func(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
+
+	b.do("open the console", chromedp.Navigate(e.ConsoleURL+"/#/pipeline"))
+	b.waitJS("the live stream", js("#status.live")+" !== null")
+
+	// Load: a fixed plan, paced so the page sees it arrive.
+	cfg := loadgen.Config{Population: loadgen.Population{Players: 40, Guilds: 6}, Count: 900, Rate: 150, Concurrency: 8, Seed: 7, BaseURL: e.APIURL}
+	done := make(chan *loadgen.Result, 1)
+	go func() {
+		res, err := loadgen.Run(context.Background(), cfg)
+		if err != nil {
+			t.Errorf("loadgen: %v", err)
+		}
+		done <- res
+	}()
+	records := `[data-k="t/game-events/records"]`
+	b.waitJS("records on the topic", "Number(("+js(records)+".textContent||'').replace(/,/g,'')) > 0")
+	first := number(t, b.text(records))
+	b.waitJS("the topic counter to grow", fmt.Sprintf("Number(%s.textContent.replace(/,/g,'')) > %d", js(records), first))
+	b.waitJS("extracted rows to grow", "Number(("+js(`[data-k="d/extracted_events/rows"]`)+".textContent||'').replace(/,/g,'')) > 0")
+	b.screenshot(shots, "pipeline")
+	res := <-done
+	if res == nil || res.Accepted != cfg.Count {
+		t.Fatalf("loadgen accepted %v of %d", res, cfg.Count)
+	}
+
+	// The page ends at loadgen's counts: every accepted event is a record
+	// on the topic, was invoked through a route, and is a row landed.
+	want := strconv.Itoa(res.Accepted)
+	b.waitJS("the topic to hold every accepted event", fmt.Sprintf("%s.textContent.replace(/,/g,'') === %q", js(records), want))
+	b.waitJS("extracted_events to hold every accepted event", fmt.Sprintf("%s.textContent.replace(/,/g,'') === %q", js(`[data-k="d/extracted_events/rows"]`), want))
+	for fn, n := range map[string]int{"ApiDefaultFunction": res.ByType["default"], "ApiJoinGuildFunction": res.ByType["join_a_guild"], "ApiPurchaseSwordFunction": res.ByType["purchase_sword"]} {
+		sel := fmt.Sprintf(`[data-k="f/%s/inv"]`, fn)
+		b.waitJS(fn+" invocations", fmt.Sprintf("%s.textContent.replace(/,/g,'') === %q", js(sel), strconv.Itoa(n)))
+	}
+	b.waitJS("guild_joins rows", fmt.Sprintf("%s.textContent.replace(/,/g,'') === %q", js(`[data-k="d/guild_joins/rows"]`), strconv.Itoa(res.ByType["join_a_guild"])))
+	b.waitJS("the mappings to catch up", "[...document.querySelectorAll('[data-k^=\"m/\"][data-k$=\"/lag\"]')].every(el => el.textContent === '0')")
+
+	// One request, followed from its route to its row.
+	resp, err := http.Get(e.APIURL + "/purchase_a_sword/divya")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("X-Event-Id")
+	if resp.StatusCode != 200 || id == "" {
+		t.Fatalf("purchase: %d, X-Event-Id %q", resp.StatusCode, id)
+	}
+	landed := `.trace-step[data-function="ExtractFunction"][data-status="landed"]`
+	b.do("follow the event", chromedp.SetValue(chromedp.CSS("#trace-id"), id), chromedp.Click(chromedp.CSS("#trace-go")))
+	b.waitJS("the trace", js("#trace-steps")+" !== null")
+	for deadline := time.Now().Add(time.Minute); ; {
+		ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js(landed)+" !== null"))
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trace never showed the event landed: %s", b.text("#trace-result"))
+		}
+		time.Sleep(500 * time.Millisecond)
+		b.do("follow the event again", chromedp.Click(chromedp.CSS("#trace-go")))
+		b.waitJS("the trace", js("#trace-steps")+" !== null")
+	}
+	if got := b.text(`.trace-step[data-function="GuildJoinsFilter"]`); !strings.Contains(got, "filtered") {
+		t.Errorf("a sword purchase in the guild joins: %q, want filtered", got)
+	}
+	if got := b.text("#trace-result"); !strings.Contains(got, "GET /purchase_a_sword/{username}") || !strings.Contains(got, "ApiPurchaseSwordFunction") {
+		t.Errorf("the trace does not name the route: %q", got)
+	}
+	b.screenshot(shots, "trace")
+	b.do("open the event's row", chromedp.Click(chromedp.CSS(landed+" a.trace-row")))
+	b.waitJS("the highlighted row", js("#rows tr.match")+" !== null")
+	if got := b.text("#rows tr.match"); !strings.Contains(got, id) || !strings.Contains(got, "divya") {
+		t.Errorf("the highlighted row %q is not event %s", got, id)
+	}
+	b.waitJS("the dataset's schema and files", js("#schema tbody tr")+" !== null && "+js("#files tbody tr")+" !== null")
+	b.screenshot(shots, "datasets")
+
+	// A function's invocations and their logs.
+	b.do("open ExtractFunction", chromedp.Navigate(e.ConsoleURL+"/#/functions/ExtractFunction"))
+	b.waitJS("its invocations", js("#invocations tbody tr")+" !== null")
+	b.do("open an invocation", chromedp.Click(chromedp.CSS("#invocations tbody tr")))
+	b.waitJS("its logs", js("#invocation-log")+" !== null")
+	logText := b.text("#invocation-log")
+	for _, want := range []string{"START RequestId:", "END RequestId:", "REPORT RequestId:", "Max Memory Used"} {
+		if !strings.Contains(logText, want) {
+			t.Errorf("the invocation's log lacks %q:\n%s", want, logText)
+		}
+	}
+	if tail := b.text("#log-tail"); !strings.Contains(tail, "REPORT RequestId:") {
+		t.Errorf("the log tail has no REPORT line:\n%.500s", tail)
+	}
+	b.screenshot(shots, "functions")
+
+	// The Topics page: newest records, and a search by key.
+	b.do("open the topic", chromedp.Navigate(e.ConsoleURL+"/#/topics/game-events"))
+	b.waitJS("its records", js("#records tbody tr")+" !== null")
+	b.do("search by key", chromedp.SetValue(chromedp.CSS("#key"), "divya"), chromedp.Click(chromedp.CSS("#search")))
+	b.waitJS("the key's records", "[...document.querySelectorAll('#records tbody tr')].length > 0 && [...document.querySelectorAll('#records tbody tr td:nth-child(4)')].every(td => td.textContent === 'divya')")
+	if got := b.text("#records"); !strings.Contains(got, id) {
+		t.Errorf("searching key divya did not find event %s", id)
+	}
+	b.waitJS("the partitions table", js("#partitions tbody tr")+" !== null")
+	b.screenshot(shots, "topics")
+
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("the browser console has errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
