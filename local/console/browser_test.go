@@ -101,6 +101,10 @@ func (b *browser) screenshot(dir, name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
+	// From the top, so that sticky elements sit where a reader sees them.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)")); err != nil {
+		b.t.Fatalf("scroll up: %v", err)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
@@ -256,6 +260,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitJS("the highlighted row", js("#rows tr.match")+" !== null")
 	if got := b.text("#rows tr.match"); !strings.Contains(got, id) || !strings.Contains(got, "divya") {
 		t.Errorf("the highlighted row %q is not event %s", got, id)
+	}
+	if got := b.text("#event-row"); !strings.Contains(got, "event_id"+id) || !strings.Contains(got, "user_namedivya") || !strings.Contains(got, "item_typesword") {
+		t.Errorf("the event's row reads %q", got)
 	}
 	b.waitJS("the dataset's schema and files", js("#schema tbody tr")+" !== null && "+js("#files tbody tr")+" !== null")
 	b.screenshot(shots, "datasets")

@@ -179,9 +179,9 @@ function pipelinePage(main) {
         h("span", {}, "records/s"), h("span", {}, "records"), h("span", {}, "partitions")),
       h("div", { class: "parts", "data-parts": "t/" + t })));
   }
-  const colJobs = h("div", { class: "col" }, h("h3", {}, "Event-source mappings → functions"));
+  const colJobs = h("div", { class: "col" }, h("div", { class: "pair" }, h("h3", {}, "Event-source mappings → functions"), h("h3", {}, "Datasets (Parquet on HDFS)")));
   for (const m of pl.mappings) {
-    colJobs.append(h("div", { class: "node job", id: "n-map-" + m.function },
+    const mapping = h("div", { class: "node job", id: "n-map-" + m.function },
       h("div", { class: "title" }, h("a", { href: "#/functions/" + m.function }, m.function)),
       h("div", { class: "meta" }, m.group + (m.filters && m.filters.length ? " · FilterCriteria" : "")),
       h("div", { class: "stats" },
@@ -191,19 +191,17 @@ function pipelinePage(main) {
         h("span", {}, "last batch"), h("span", {}, "retries"), h("span", {}, "filtered"),
         bound("f/" + m.function + "/p99"), bound("f/" + m.function + "/envs"), bound("f/" + m.function + "/err"),
         h("span", {}, "p99"), h("span", {}, "environments"), h("span", {}, "errors")),
-      h("div", { class: "parts", "data-parts": "m/" + m.function })));
-  }
-  const colData = h("div", { class: "col" }, h("h3", {}, "Datasets (Parquet on HDFS)"));
-  for (const d of pl.datasets) {
-    colData.append(h("div", { class: "node data", id: "n-data-" + d.name },
+      h("div", { class: "parts", "data-parts": "m/" + m.function }));
+    const d = pl.datasets.find(d => d.name === m.dataset);
+    colJobs.append(h("div", { class: "pair" }, mapping, d ? h("div", { class: "node data", id: "n-data-" + m.function },
       h("div", { class: "title" }, h("a", { href: "#/datasets/" + d.name }, d.name)),
       h("div", { class: "stats" },
         bound("d/" + d.name + "/rows"), bound("d/" + d.name + "/files"), bound("d/" + d.name + "/bytes"),
         h("span", {}, "rows"), h("span", {}, "files"), h("span", {}, "bytes"),
         bound("d/" + d.name + "/dt"), bound("d/" + d.name + "/fresh"), bound("d/" + d.name + "/rejected"),
-        h("span", {}, "newest dt"), h("span", {}, "freshness"), h("span", {}, "dead letters"))));
+        h("span", {}, "newest dt"), h("span", {}, "freshness"), h("span", {}, "dead letters"))) : h("div")));
   }
-  diagram.append(colRoutes, colTopics, colJobs, colData);
+  diagram.append(colRoutes, colTopics, colJobs);
 
   main.append(
     h("h1", {}, "Pipeline"),
@@ -219,7 +217,7 @@ function pipelinePage(main) {
   for (const r of pl.routes) if (r.topic) edges.push(["n-route-" + r.function, "n-topic-" + r.topic]);
   for (const m of pl.mappings) {
     edges.push(["n-topic-" + m.topic, "n-map-" + m.function]);
-    if (m.dataset) edges.push(["n-map-" + m.function, "n-data-" + m.dataset]);
+    if (m.dataset) edges.push(["n-map-" + m.function, "n-data-" + m.function]);
   }
   const drawEdges = () => {
     const box = diagram.getBoundingClientRect();
@@ -239,8 +237,10 @@ function pipelinePage(main) {
       svg.append(path);
     }
   };
-  requestAnimationFrame(drawEdges);
-  window.addEventListener("resize", drawEdges);
+  // Cards change height as their numbers change: redraw the edges then.
+  const observer = new ResizeObserver(() => requestAnimationFrame(drawEdges));
+  observer.observe(diagram);
+  for (const n of diagram.querySelectorAll(".node")) observer.observe(n);
 
   return {
     update(snap) {
@@ -296,7 +296,7 @@ function pipelinePage(main) {
       });
       setSeries(lag, seriesFromHistory(p => p.lag));
     },
-    dispose() { dispose(); window.removeEventListener("resize", drawEdges); },
+    dispose() { dispose(); observer.disconnect(); },
   };
 }
 
@@ -542,9 +542,10 @@ function datasetsPage(main, name, params) {
       const r = await api(`api/rows/${name}?` + q);
       preview.replaceChildren(
         h("p", { class: "muted" }, r.file ? `${r.file} · ${num(r.total)} rows` + (r.total > r.rows.length ? `, showing ${r.rows.length}` : "") : "no file yet"),
+        r.match >= 0 ? h("div", { class: "panel" }, h("h2", {}, "Event " + event), rowCard(r.columns, r.rows[r.match])) : null,
         rowsTable(r.columns, r.rows, r.match, "rows"));
       const m = preview.querySelector("tr.match");
-      if (m) m.scrollIntoView({ block: "center" });
+      if (m) { const box = m.closest(".scroll"); box.scrollTop = m.offsetTop - box.clientHeight / 2; }
     } catch (e) { preview.replaceChildren(h("p", { class: "error" }, e.message)); }
   };
   (async () => {
@@ -598,10 +599,17 @@ function cell(v) {
 }
 
 function rowsTable(columns, rows, match, id) {
-  return h("div", { class: "scroll" }, h("table", { id },
+  return h("div", { class: "scroll" }, h("table", { id, class: "rows" },
     h("thead", {}, h("tr", {}, columns.map(c => h("th", {}, c)))),
     h("tbody", {}, rows.map((row, i) => h("tr", { class: i === match ? "match" : "" },
-      columns.map(c => h("td", { class: "mono" }, h("div", { class: "value" }, cell(row[c])))))))));
+      columns.map(c => h("td", { class: "mono" }, h("div", { class: "value", title: text(row[c]) }, cell(row[c])))))))));
+}
+
+function text(v) { return v === null || v === undefined ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v); }
+
+// One row, column by column: the event the trace led to.
+function rowCard(columns, row) {
+  return h("table", { class: "kv", id: "event-row" }, h("tbody", {}, columns.map(c => h("tr", {}, h("td", {}, c), h("td", {}, cell(row[c]))))));
 }
 
 // ---- start ---------------------------------------------------------------
