@@ -71,11 +71,11 @@ type Client struct {
 	cfg      Config
 	declared []string // datasets the template's jobs declare
 
-	mu       sync.Mutex
-	eng      *engine
-	outDir   string               // the engine's private directory for results and spilling
-	stores   map[string]*lakeRoot // by root URL
-	fields   map[string][]field   // schemas read from files, by local file path of the table's first file
+	mu     sync.Mutex
+	eng    *engine
+	outDir string               // the engine's private directory for results and spilling
+	stores map[string]*lakeRoot // by root URL
+	fields map[string][]field   // schemas read from files, by local file path of the table's first file
 }
 
 // lakeRoot is an opened dataset root and the local directory DuckDB reads
