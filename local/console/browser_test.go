@@ -114,6 +114,45 @@ func (b *browser) screenshot(dir, name string) {
 	}
 }
 
+// table returns the text of a table's body cells, row by row.
+func (b *browser) table(sel string) [][]string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		"[...document.querySelectorAll(" + strconv.Quote(sel+" tbody tr") + ")].map(tr => [...tr.cells].map(td => td.textContent.trim()))"))
+	if err != nil {
+		b.t.Fatalf("read %s: %v", sel, err)
+	}
+	return rows
+}
+
+// attr returns an element's property (an absolute URL for href).
+func (b *browser) attr(sel, name string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js(sel)+"."+name))
+	if err != nil {
+		b.t.Fatalf("read %s.%s: %v", sel, name, err)
+	}
+	return v
+}
+
+func js(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
 // errors returns the console errors and uncaught exceptions so far.
 func (b *browser) errors() []string {
 	b.mu.Lock()
@@ -186,7 +225,6 @@ func TestConsoleInABrowser(t *testing.T) {
 	b := newBrowser(t)
 	e := startEmulator(t)
 	shots := artifacts(t)
-	js := func(sel string) string { return "document.querySelector(" + strconv.Quote(sel) + ")" }
 
 	b.do("open the console", chromedp.Navigate(e.ConsoleURL+"/#/pipeline"))
 	b.waitJS("the live stream", js("#status.live")+" !== null")
@@ -293,6 +331,73 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.waitJS("the partitions table", js("#partitions tbody tr")+" !== null")
 	b.screenshot(shots, "topics")
+
+	// Query: SQL over the lake, as a table and a chart, agreeing with
+	// loadgen (plus the one purchase above); a report one click away; CSV.
+	sql := "SELECT event_type, count(*) AS events FROM extracted_events GROUP BY event_type ORDER BY event_type"
+	b.do("open the query page", chromedp.Navigate(e.ConsoleURL+"/#/query"))
+	b.waitJS("the reports", js("#reports a[data-report]")+" !== null")
+	b.do("run a query", chromedp.SetValue(chromedp.CSS("#sql"), sql), chromedp.Click(chromedp.CSS("#run")))
+	b.waitJS("the result and its bar chart", js("#result-table tbody tr")+" !== null && "+js(`#result-table-chart[data-kind="bar"] canvas`)+" !== null")
+	got := b.table("#result-table")
+	wantByType := map[string]int{}
+	for k, v := range res.ByType {
+		wantByType[k] = v
+	}
+	wantByType["purchase_sword"]++
+	if len(got) != len(wantByType) {
+		t.Errorf("the query shows %v, loadgen accepted %v", got, wantByType)
+	}
+	for _, row := range got {
+		if len(row) != 2 || number(t, row[1]) != wantByType[row[0]] {
+			t.Errorf("the query shows %v, loadgen accepted %v", row, wantByType)
+		}
+	}
+	csvURL := b.attr("#csv", "href")
+	csvBody := get(t, csvURL)
+	if lines := strings.Split(strings.TrimSpace(csvBody), "\n"); lines[0] != "event_type,events" || len(lines) != len(wantByType)+1 {
+		t.Errorf("the CSV download is %q", csvBody)
+	}
+	b.do("run a report", chromedp.Click(chromedp.CSS(`#reports a[data-report="daily_active_players"]`)))
+	b.waitJS("the report's line chart", js(`#result-table-chart[data-kind="line"] canvas`)+" !== null")
+	b.screenshot(shots, "query")
+
+	// Game: the dashboard's numbers agree with loadgen; a player's lookup.
+	b.do("open the game page", chromedp.Navigate(e.ConsoleURL+"/#/game"))
+	b.waitJS("the dashboard", js("#game-guild_joins tbody tr")+" !== null && "+js("#game-events_per_minute-chart canvas")+" !== null && "+js("#game-top_spenders tbody tr")+" !== null")
+	joins := 0
+	for _, row := range b.table("#game-guild_joins") {
+		joins += number(t, row[1])
+	}
+	if joins != res.ByType["join_a_guild"] {
+		t.Errorf("the dashboard counts %d guild joins, loadgen %d", joins, res.ByType["join_a_guild"])
+	}
+	b.do("look up a player", chromedp.SetValue(chromedp.CSS("#player"), "divya"), chromedp.Click(chromedp.CSS("#lookup")))
+	b.waitJS("the player's inventory and events", js("#inventory tbody tr")+" !== null && "+js("#player-events tbody tr")+" !== null")
+	if got := b.text("#inventory"); !strings.Contains(got, "sword") {
+		t.Errorf("divya's inventory %q has no sword", got)
+	}
+	b.screenshot(shots, "game")
+
+	// Read-only, and user input never reaches a path unchecked.
+	for _, c := range []struct {
+		method, path string
+		status int
+	}{
+		{"POST", "/api/pipeline", 405}, {"DELETE", "/api/datasets/extracted_events", 405},
+		{"GET", "/api/datasets/..%2f..%2fetc", 404}, {"GET", "/api/rows/extracted_events?file=../../etc/passwd", 404},
+		{"GET", "/api/trace/not-an-id!", 400}, {"GET", "/api/player/no%20such", 400},
+	} {
+		req, _ := http.NewRequest(c.method, e.ConsoleURL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.status)
+		}
+	}
 
 	if errs := b.errors(); len(errs) > 0 {
 		t.Errorf("the browser console has errors:\n%s", strings.Join(errs, "\n"))

@@ -30,6 +30,7 @@ import (
 
 	"github.com/questlog/questlog/internal/store"
 	"github.com/questlog/questlog/local/esm"
+	"github.com/questlog/questlog/local/lake"
 	"github.com/questlog/questlog/local/lambda"
 	"github.com/questlog/questlog/local/template"
 )
@@ -59,7 +60,10 @@ type Config struct {
 	Brokers     []string
 	DatasetRoot string
 	APIURL      string
-	Logger      *slog.Logger
+	// ProjectDir and DataDir are the emulator's: the SQL engine is built
+	// from the project's source and mirrors HDFS into the data directory.
+	ProjectDir, DataDir string
+	Logger              *slog.Logger
 }
 
 // Server is a running console.
@@ -70,6 +74,7 @@ type Server struct {
 	kafka    *kgo.Client
 	admin    *kadm.Client
 	store    store.Store
+	lake     *lake.Client
 	pipeline *pipeline
 	live     *live
 	datasets *datasets
@@ -103,6 +108,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DatasetRoot != "" {
 		if s.store, err = store.Open(ctx, cfg.DatasetRoot); err != nil {
 			return nil, fmt.Errorf("console: open the datasets at %s: %w", cfg.DatasetRoot, err)
+		}
+		// The engine process starts with the first query.
+		if s.lake, err = lake.Open(ctx, lake.Config{ProjectDir: cfg.ProjectDir, DataDir: cfg.DataDir, DatasetRoot: cfg.DatasetRoot, Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("console: %w", err)
 		}
 	}
 	s.pipeline = newPipeline(cfg)
@@ -144,6 +153,9 @@ func (s *Server) closeClients() {
 	if s.store != nil {
 		s.store.Close()
 	}
+	if s.lake != nil {
+		s.lake.Close()
+	}
 }
 
 func (s *Server) routes() http.Handler {
@@ -164,11 +176,19 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/rows/{name...}", s.handleRows)
 	mux.HandleFunc("GET /api/rejected/{name...}", s.handleRejected)
 	mux.HandleFunc("GET /api/trace/{id}", s.handleTrace)
+	mux.HandleFunc("POST /api/query", s.handleQuery)
+	mux.HandleFunc("GET /api/query.csv", s.handleCSV)
+	mux.HandleFunc("GET /api/tables", s.handleTables)
+	mux.HandleFunc("GET /api/reports", s.handleReports)
+	mux.HandleFunc("GET /api/reports/{name}", s.handleReport)
+	mux.HandleFunc("GET /api/game/{panel}", s.handleGamePanel)
+	mux.HandleFunc("GET /api/player/{name}", s.handlePlayer)
 	return readOnly(mux)
 }
 
 // readOnly refuses every method that could change something: the console
-// only shows.
+// only shows. The one POST is a query, which the sandboxed engine runs
+// read-only.
 func readOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && r.URL.Path == "/api/query") {

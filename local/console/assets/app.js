@@ -52,8 +52,8 @@ function dur(sec) {
 }
 function time(ms) { return ms ? new Date(ms).toISOString().replace("T", " ").replace("Z", "") : "–"; }
 
-async function api(path) {
-  const r = await fetch(path);
+async function api(path, init) {
+  const r = await fetch(path, init);
   const body = await r.json().catch(() => ({ message: r.statusText }));
   if (!r.ok) throw new Error(body.message || r.statusText);
   return body;
@@ -128,7 +128,7 @@ function connect() {
 
 // ---- router --------------------------------------------------------------
 
-const pages = { pipeline: pipelinePage, functions: functionsPage, topics: topicsPage, datasets: datasetsPage };
+const pages = { pipeline: pipelinePage, functions: functionsPage, topics: topicsPage, datasets: datasetsPage, query: queryPage, game: gamePage };
 
 function route() {
   const hash = location.hash.replace(/^#\/?/, "") || "pipeline";
@@ -610,6 +610,183 @@ function text(v) { return v === null || v === undefined ? "null" : typeof v === 
 // One row, column by column: the event the trace led to.
 function rowCard(columns, row) {
   return h("table", { class: "kv", id: "event-row" }, h("tbody", {}, columns.map(c => h("tr", {}, h("td", {}, c), h("td", {}, cell(row[c]))))));
+}
+
+// ---- charts from a result's shape ---------------------------------------
+
+const isTime = c => /^(DATE|TIMESTAMP)/i.test(c.type);
+const isNum = c => /INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/i.test(c.type);
+const isCat = c => /VARCHAR|STRING|BOOL|ENUM|UUID/i.test(c.type);
+
+// chartSpec picks a chart from the result's shape: a time column and
+// numbers → lines (one per number, or one per category of a category
+// column); a category and numbers → bars. null when nothing fits.
+function chartSpec(res) {
+  const cols = res.columns, rows = res.rows;
+  if (!rows.length) return null;
+  const t = cols.findIndex(isTime);
+  const nums = cols.map((c, i) => (isNum(c) ? i : -1)).filter(i => i >= 0);
+  const cat = cols.findIndex(isCat);
+  if (t >= 0 && nums.length) {
+    const series = {};
+    if (cat >= 0 && cat !== t) {
+      for (const r of rows) (series[String(r[cat])] ||= []).push([Date.parse(r[t]), Number(r[nums[0]])]);
+      return { kind: "line", title: cols[nums[0]].name + " by " + cols[cat].name, series };
+    }
+    for (const i of nums.slice(0, 4)) series[cols[i].name] = rows.map(r => [Date.parse(r[t]), Number(r[i])]);
+    return { kind: "line", series };
+  }
+  if (cat >= 0 && nums.length) {
+    const shown = rows.slice(0, 50);
+    return {
+      kind: "bar", categories: shown.map(r => String(r[cat])),
+      series: Object.fromEntries(nums.slice(0, 3).map(i => [cols[i].name, shown.map(r => Number(r[i]))])),
+    };
+  }
+  return null;
+}
+
+function drawChart(el, spec) {
+  const chart = echarts.init(el, null, { renderer: "canvas" });
+  const base = {
+    animation: false,
+    tooltip: { trigger: "axis" },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 56, right: 16, top: 36, bottom: spec.kind === "bar" ? 64 : 28 },
+    yAxis: { type: "value", splitLine: { lineStyle: { color: "#eef0f4" } } },
+  };
+  if (spec.kind === "line") {
+    chart.setOption({ ...base, xAxis: { type: "time" },
+      series: Object.entries(spec.series).map(([name, data]) => ({ name, type: "line", data, showSymbol: data.length < 40 })) });
+  } else {
+    chart.setOption({ ...base, xAxis: { type: "category", data: spec.categories, axisLabel: { rotate: spec.categories.length > 8 ? 35 : 0, interval: 0 } },
+      series: Object.entries(spec.series).map(([name, data]) => ({ name, type: "bar", data })) });
+  }
+  return chart;
+}
+
+function resultTable(res, id) {
+  return h("div", { class: "scroll" }, h("table", { id, class: "rows" },
+    h("thead", {}, h("tr", {}, res.columns.map(c => h("th", { title: c.type, class: isNum(c) ? "num" : "" }, c.name)))),
+    h("tbody", {}, res.rows.map(r => h("tr", {}, r.map((v, i) => h("td", { class: isNum(res.columns[i]) ? "num" : "mono" },
+      h("div", { class: "value", title: text(v) }, cell(v)))))))));
+}
+
+// A result: its chart (when its shape fits one) above its table.
+function renderResult(box, res, charts, id) {
+  const spec = chartSpec(res);
+  const chartEl = spec ? h("div", { class: "chart tall", id: id + "-chart", "data-kind": spec.kind }) : null;
+  box.replaceChildren(
+    h("p", { class: "muted", id: id + "-meta" }, `${num(res.total)} row${res.total === 1 ? "" : "s"} in ${num(res.ms)} ms` + (res.total > res.rows.length ? ` (showing ${res.rows.length})` : "")),
+    chartEl, resultTable(res, id));
+  if (spec) charts.push(drawChart(chartEl, spec));
+}
+
+function queryError(e) {
+  return h("pre", { class: "log error-box", id: "query-error" }, e.message);
+}
+
+// ---- Query ---------------------------------------------------------------
+
+function queryPage(main, _name, params) {
+  const editor = h("textarea", { id: "sql", rows: 8, spellcheck: "false" },
+    params.get("sql") || "SELECT event_type, count(*) AS events\nFROM extracted_events\nGROUP BY event_type\nORDER BY events DESC");
+  const out = h("div", { id: "result" });
+  const csv = h("a", { id: "csv", class: "button ghost", href: "#", download: "questlog-query.csv" }, "Download CSV");
+  const reportsBox = h("div", { class: "list", id: "reports" });
+  const tablesBox = h("div", { class: "list", id: "tables" });
+  let charts = [];
+  const clearCharts = () => { charts.forEach(c => c.dispose()); charts = []; };
+  const run = async () => {
+    const sql = editor.value;
+    csv.href = "api/query.csv?sql=" + encodeURIComponent(sql);
+    clearCharts();
+    out.replaceChildren(h("p", { class: "muted" }, "running…"));
+    try {
+      const res = await api("api/query", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sql }) });
+      renderResult(out, res, charts, "result-table");
+    } catch (e) { out.replaceChildren(queryError(e)); }
+  };
+  editor.addEventListener("keydown", e => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
+  main.append(h("h1", {}, "Query"),
+    h("p", { class: "sub" }, "SQL over the lake (DuckDB, sandboxed: it reads the datasets and nothing else). Every dataset is a table; ",
+      h("code", {}, "rejected"), " holds the dead letters, ", h("code", {}, "all_events"), " every event dataset."),
+    h("div", { class: "split" },
+      h("div", {}, h("h3", {}, "Reports"), reportsBox, h("h3", {}, "Tables"), tablesBox),
+      h("div", {},
+        h("div", { class: "panel" }, editor,
+          h("div", { class: "toolbar", style: "margin: 10px 0 0" }, h("button", { id: "run", onclick: run }, "Run"),
+            h("span", { class: "muted" }, "Ctrl+Enter"), csv)),
+        h("div", { class: "panel" }, out))));
+  api("api/reports").then(reports => reportsBox.replaceChildren(...reports.map(r =>
+    h("a", { href: "#", title: r.description, "data-report": r.name, onclick: e => { e.preventDefault(); editor.value = r.sql.trim(); run(); } }, r.title))))
+    .catch(e => reportsBox.replaceChildren(h("p", { class: "error" }, e.message)));
+  api("api/tables").then(tables => tablesBox.replaceChildren(...tables.map(t =>
+    h("a", { href: "#", title: t.columns.map(c => c.name + " " + c.type).join("\n"), onclick: e => { e.preventDefault(); editor.value = `SELECT *\nFROM ${t.name}\nLIMIT 100`; run(); } },
+      t.name, h("span", {}, num(t.rows))))))
+    .catch(e => tablesBox.replaceChildren(h("p", { class: "error" }, e.message)));
+  if (params.get("sql")) run();
+  const onResize = () => charts.forEach(c => c.resize());
+  window.addEventListener("resize", onResize);
+  return { dispose() { clearCharts(); window.removeEventListener("resize", onResize); } };
+}
+
+// ---- Game ----------------------------------------------------------------
+
+const gameLayout = [
+  ["events_per_minute", "Events per minute by type (the last hour)"],
+  ["daily_active_players", "Daily active players"],
+  ["purchases_by_item", "Purchases and revenue (gold) by item"],
+  ["revenue_by_rarity", "Revenue (gold) by rarity"],
+  ["guild_joins", "Guild joins per guild"],
+  ["top_spenders", "Top spenders (gold)"],
+];
+
+function gamePage(main) {
+  let charts = [];
+  const boxes = {};
+  const grid = h("div", { class: "game-grid" }, gameLayout.map(([name, title]) =>
+    h("div", { class: "panel", id: "panel-" + name }, h("h2", {}, title), boxes[name] = h("div", {}, h("p", { class: "muted" }, "querying…")))));
+  const player = h("input", { type: "text", id: "player", placeholder: "a player's name", spellcheck: "false" });
+  const playerOut = h("div", { id: "player-result" });
+  const lookup = async () => {
+    const name = player.value.trim();
+    if (!name) return;
+    playerOut.replaceChildren(h("p", { class: "muted" }, "looking up…"));
+    try {
+      const p = await api("api/player/" + encodeURIComponent(name));
+      const inv = p.inventory || {};
+      const items = inv.items ? Object.entries(inv.items) : [];
+      playerOut.replaceChildren(
+        h("div", { class: "row" },
+          h("div", { class: "panel" }, h("h2", {}, "Inventory"),
+            p.inventory_status === 200 ? h("div", {},
+              h("p", { class: "muted" }, `${num(inv.purchases)} purchases · from GET /inventory/${name}`),
+              h("table", { id: "inventory" }, h("thead", {}, h("tr", {}, h("th", {}, "Item"), h("th", { class: "num" }, "Owned"))),
+                h("tbody", {}, items.map(([item, n]) => h("tr", {}, h("td", {}, item), h("td", { class: "num" }, num(n)))))),
+              h("p", { class: "muted" }, "Spent: " + (Object.entries(inv.spent_cents || {}).map(([c, v]) => `${(v / 100).toFixed(2)} ${c}`).join(", ") || "nothing"))) :
+              h("p", { class: "muted" }, (p.inventory && p.inventory.message) || p.inventory_error || "no inventory")),
+          h("div", { class: "panel" }, h("h2", {}, "Recent events"), resultTable(p.events, "player-events"))));
+    } catch (e) { playerOut.replaceChildren(h("p", { class: "error" }, e.message)); }
+  };
+  player.addEventListener("keydown", e => { if (e.key === "Enter") lookup(); });
+  const load = () => {
+    charts.forEach(c => c.dispose());
+    charts = [];
+    for (const [name] of gameLayout) {
+      api("api/game/" + name).then(r => renderResult(boxes[name], r.result, charts, "game-" + name))
+        .catch(e => boxes[name].replaceChildren(queryError(e)));
+    }
+  };
+  main.append(h("h1", {}, "Game"),
+    h("p", { class: "sub" }, "The studio's numbers, from the lake. ", h("button", { class: "ghost", onclick: load }, "Refresh")),
+    h("div", { class: "panel" }, h("h2", {}, "Player lookup"),
+      h("div", { class: "toolbar" }, player, h("button", { id: "lookup", onclick: lookup }, "Look up")), playerOut),
+    grid);
+  load();
+  const onResize = () => charts.forEach(c => c.resize());
+  window.addEventListener("resize", onResize);
+  return { dispose() { charts.forEach(c => c.dispose()); window.removeEventListener("resize", onResize); } };
 }
 
 // ---- start ---------------------------------------------------------------
