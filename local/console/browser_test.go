@@ -26,12 +26,12 @@ import (
 // is skipped when run by hand, and fails in CI.
 type browser struct {
 	ctx      context.Context
-	t        *testing.T
+	t        testing.TB
 	mu       sync.Mutex
 	messages []chromedp.ConsoleMessage
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -120,7 +120,7 @@ func (b *browser) table(sel string) [][]string {
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
-		"[...document.querySelectorAll(" + strconv.Quote(sel+" tbody tr") + ")].map(tr => [...tr.cells].map(td => td.textContent.trim()))"))
+		"[...document.querySelectorAll("+strconv.Quote(sel+" tbody tr")+")].map(tr => [...tr.cells].map(td => td.textContent.trim()))"))
 	if err != nil {
 		b.t.Fatalf("read %s: %v", sel, err)
 	}
@@ -180,7 +180,7 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-func startEmulator(t *testing.T) *emulator.Emulator {
+func startEmulator(t testing.TB) *emulator.Emulator {
 	t.Helper()
 	projectDir, _ := filepath.Abs("../..")
 	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -359,7 +359,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the CSV download is %q", csvBody)
 	}
 	b.do("run a report", chromedp.Click(chromedp.CSS(`#reports a[data-report="daily_active_players"]`)))
-	b.waitJS("the report's line chart", js(`#result-table-chart[data-kind="line"] canvas`)+" !== null")
+	b.waitJS("the report's chart", js(`#result-table-chart canvas`)+" !== null")
 	b.screenshot(shots, "query")
 
 	// Game: the dashboard's numbers agree with loadgen; a player's lookup.
@@ -382,7 +382,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	// Read-only, and user input never reaches a path unchecked.
 	for _, c := range []struct {
 		method, path string
-		status int
+		status       int
 	}{
 		{"POST", "/api/pipeline", 405}, {"DELETE", "/api/datasets/extracted_events", 405},
 		{"GET", "/api/datasets/..%2f..%2fetc", 404}, {"GET", "/api/rows/extracted_events?file=../../etc/passwd", 404},

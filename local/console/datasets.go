@@ -1,9 +1,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -24,6 +27,9 @@ const (
 	listedFiles  = 200
 	previewRows  = 50
 	rejectedRows = 100
+	// wholeFileRead is the largest file whose footer is read by reading
+	// the whole file at once.
+	wholeFileRead = 1 << 20
 )
 
 // timeColumns name the column whose newest value is a dataset's newest
@@ -164,7 +170,17 @@ func readFooter(ctx context.Context, st store.Store, meta *fileMeta) ([]column, 
 		return nil, fmt.Errorf("open %s: %w", meta.Path, err)
 	}
 	defer f.Close()
-	pf, err := parquet.OpenFile(f, f.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	// A landed file is small: one read of it all costs the store less than
+	// the footer's several small reads.
+	var r io.ReaderAt = f
+	if f.Size() <= wholeFileRead {
+		buf := make([]byte, f.Size())
+		if _, err := f.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read %s: %w", meta.Path, err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	pf, err := parquet.OpenFile(r, f.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a Parquet file: %w", meta.Path, err)
 	}

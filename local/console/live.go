@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
 )
 
 // The sampler's pace and memory: one snapshot a second whoever watches,
@@ -17,6 +16,7 @@ const (
 	sampleEvery  = time.Second
 	historyLen   = 300
 	datasetEvery = 5 * time.Second
+	watchGrace   = 10 * time.Second
 )
 
 // snapshot is the live state of the pipeline, sent to the pages once a
@@ -60,17 +60,17 @@ type partitionLive struct {
 }
 
 type mappingLive struct {
-	Function   string         `json:"function"`
-	Topic      string         `json:"topic"`
-	Lag        int64          `json:"lag"`
-	Partitions []mappingPart  `json:"partitions"`
-	Batches    int64          `json:"batches"`
-	Records    int64          `json:"records"`
-	PerSecond  float64        `json:"per_second"` // records delivered
-	Filtered   int64          `json:"filtered"`
-	Oversized  int64          `json:"oversized"`
-	Retries    int64          `json:"retries"` // failed attempts, each retried
-	LastBatch  int64          `json:"last_batch"`
+	Function   string        `json:"function"`
+	Topic      string        `json:"topic"`
+	Lag        int64         `json:"lag"`
+	Partitions []mappingPart `json:"partitions"`
+	Batches    int64         `json:"batches"`
+	Records    int64         `json:"records"`
+	PerSecond  float64       `json:"per_second"` // records delivered
+	Filtered   int64         `json:"filtered"`
+	Oversized  int64         `json:"oversized"`
+	Retries    int64         `json:"retries"` // failed attempts, each retried
+	LastBatch  int64         `json:"last_batch"`
 }
 
 type mappingPart struct {
@@ -249,11 +249,12 @@ func (l *live) sample(ctx context.Context) {
 	l.mu.Unlock()
 }
 
-// watched reports whether a page listens, or did within the last minute.
+// watched reports whether a page listens, or did within watchGrace (a
+// reload reconnects within that).
 func (l *live) watched() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.subscribers) > 0 || time.Since(l.watchedAt) < time.Minute
+	return len(l.subscribers) > 0 || time.Since(l.watchedAt) < watchGrace
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

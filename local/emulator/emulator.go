@@ -39,8 +39,8 @@ type Emulator struct {
 	svc      *services
 
 	APIURL, LambdaURL, ConsoleURL string
-	Brokers           []string
-	DatasetRoot       string
+	Brokers                       []string
+	DatasetRoot                   string
 
 	servers   []*http.Server
 	invokeAPI *invokeapi.Handler

@@ -620,13 +620,19 @@ const isCat = c => /VARCHAR|STRING|BOOL|ENUM|UUID/i.test(c.type);
 
 // chartSpec picks a chart from the result's shape: a time column and
 // numbers → lines (one per number, or one per category of a category
-// column); a category and numbers → bars. null when nothing fits.
-function chartSpec(res) {
+// column); a category and numbers → bars (also for fewer than three
+// times). ys, if given, names the numbers to plot. null when nothing fits.
+function chartSpec(res, ys) {
   const cols = res.columns, rows = res.rows;
   if (!rows.length) return null;
   const t = cols.findIndex(isTime);
-  const nums = cols.map((c, i) => (isNum(c) ? i : -1)).filter(i => i >= 0);
+  const nums = cols.map((c, i) => (isNum(c) && (!ys || ys.includes(c.name)) ? i : -1)).filter(i => i >= 0);
   const cat = cols.findIndex(isCat);
+  const times = t >= 0 ? new Set(rows.map(r => r[t])).size : 0;
+  if (t >= 0 && nums.length && times < 3 && cat < 0) {
+    return { kind: "bar", categories: rows.map(r => String(r[t]).replace("T", " ").replace(/:00Z$/, "")),
+      series: Object.fromEntries(nums.slice(0, 3).map(i => [cols[i].name, rows.map(r => Number(r[i]))])) };
+  }
   if (t >= 0 && nums.length) {
     const series = {};
     if (cat >= 0 && cat !== t) {
@@ -673,8 +679,8 @@ function resultTable(res, id) {
 }
 
 // A result: its chart (when its shape fits one) above its table.
-function renderResult(box, res, charts, id) {
-  const spec = chartSpec(res);
+function renderResult(box, res, charts, id, ys) {
+  const spec = chartSpec(res, ys);
   const chartEl = spec ? h("div", { class: "chart tall", id: id + "-chart", "data-kind": spec.kind }) : null;
   box.replaceChildren(
     h("p", { class: "muted", id: id + "-meta" }, `${num(res.total)} row${res.total === 1 ? "" : "s"} in ${num(res.ms)} ms` + (res.total > res.rows.length ? ` (showing ${res.rows.length})` : "")),
@@ -733,13 +739,14 @@ function queryPage(main, _name, params) {
 
 // ---- Game ----------------------------------------------------------------
 
+// The dashboard's panels: [name, title, the numbers to plot].
 const gameLayout = [
   ["events_per_minute", "Events per minute by type (the last hour)"],
-  ["daily_active_players", "Daily active players"],
-  ["purchases_by_item", "Purchases and revenue (gold) by item"],
-  ["revenue_by_rarity", "Revenue (gold) by rarity"],
+  ["daily_active_players", "Daily active players", ["players"]],
+  ["purchases_by_item", "Purchases and revenue (gold) by item", ["revenue_gold"]],
+  ["revenue_by_rarity", "Revenue (gold) by rarity", ["revenue_gold"]],
   ["guild_joins", "Guild joins per guild"],
-  ["top_spenders", "Top spenders (gold)"],
+  ["top_spenders", "Top spenders (gold)", ["spent_gold"]],
 ];
 
 function gamePage(main) {
@@ -773,8 +780,8 @@ function gamePage(main) {
   const load = () => {
     charts.forEach(c => c.dispose());
     charts = [];
-    for (const [name] of gameLayout) {
-      api("api/game/" + name).then(r => renderResult(boxes[name], r.result, charts, "game-" + name))
+    for (const [name, , ys] of gameLayout) {
+      api("api/game/" + name).then(r => renderResult(boxes[name], r.result, charts, "game-" + name, ys))
         .catch(e => boxes[name].replaceChildren(queryError(e)));
     }
   };
