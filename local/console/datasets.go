@@ -30,6 +30,10 @@ const (
 	// wholeFileRead is the largest file whose footer is read by reading
 	// the whole file at once.
 	wholeFileRead = 1 << 20
+	// footersPerScan bounds the store reads of one scan: under heavy load
+	// the numbers catch up over a few scans instead of costing the
+	// pipeline more.
+	footersPerScan = 200
 )
 
 // timeColumns name the column whose newest value is a dataset's newest
@@ -106,9 +110,10 @@ func (d *datasets) scan(ctx context.Context) {
 	found := map[string]fileMeta{}
 	schemas := map[string][]column{}
 	errs := map[string]string{}
+	budget := footersPerScan
 	for _, name := range d.names {
 		for _, ds := range []string{name, sink.RejectedDataset(name)} {
-			if err := d.scanDataset(ctx, ds, known, found, schemas); err != nil {
+			if err := d.scanDataset(ctx, ds, known, found, schemas, &budget); err != nil {
 				errs[ds] = err.Error()
 			}
 		}
@@ -123,7 +128,7 @@ func (d *datasets) scan(ctx context.Context) {
 	d.mu.Unlock()
 }
 
-func (d *datasets) scanDataset(ctx context.Context, ds string, known, found map[string]fileMeta, schemas map[string][]column) error {
+func (d *datasets) scanDataset(ctx context.Context, ds string, known, found map[string]fileMeta, schemas map[string][]column, budget *int) error {
 	parts, err := d.st.ReadDir(ctx, ds)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", ds, err)
@@ -145,7 +150,11 @@ func (d *datasets) scanDataset(ctx context.Context, ds string, known, found map[
 			}
 			path := dir + "/" + e.Name
 			meta, seen := known[path]
+			if !seen && *budget <= 0 {
+				continue // a later scan reads it
+			}
 			if !seen || meta.Bytes != e.Size {
+				*budget--
 				meta = fileMeta{Path: path, Dt: dt, Topic: topic, Partition: p, First: first, Last: last,
 					Bytes: e.Size, Modified: e.ModTime.UnixMilli(), dataset: ds}
 				cols, err := readFooter(ctx, d.st, &meta)
