@@ -38,6 +38,8 @@ bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get insta
 	$(GO) test -run '^$$' -bench '256MB' -benchtime 2x ./local/hdfs
 	@echo "== emulated API path (wrk, 16 connections) vs a bare handler; loadgen against the whole emulator"
 	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
+	@echo "== loadgen at full speed with the console open in Chromium vs no page open"
+	$(GO) test -run '^$$' -bench ConsoleCost -benchtime 1x ./local/console
 
 # Test tools that are not Go modules: DuckDB (from npm) reads our Parquet
 # to prove other engines can.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/questlog/questlog/local/console"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/netns"
 	"github.com/questlog/questlog/local/template"
@@ -169,6 +170,9 @@ func printBanner(e *emulator.Emulator) {
 	if e.APIURL != "" {
 		fmt.Fprintf(&b, "  API          %s   (try: curl %s/purchase_a_sword/divya)\n", e.APIURL, e.APIURL)
 	}
+	if e.ConsoleURL != "" {
+		fmt.Fprintf(&b, "  console      %s   (the pipeline live, functions, topics, datasets, SQL)\n", e.ConsoleURL)
+	}
 	if e.LambdaURL != "" {
 		fmt.Fprintf(&b, "  Lambda API   %s   (aws lambda invoke --endpoint-url %s --function-name <LogicalId> out.json)\n", e.LambdaURL, e.LambdaURL)
 	}
@@ -179,7 +183,7 @@ func printBanner(e *emulator.Emulator) {
 }
 
 func cmdStart(ctx context.Context, args []string) error {
-	return startCommand(ctx, "start", args, emulator.Serve{API: true, Lambda: true, Mappings: true})
+	return startCommand(ctx, "start", args, emulator.Serve{API: true, Lambda: true, Mappings: true, Console: true})
 }
 
 func cmdStartAPI(ctx context.Context, args []string) error {
@@ -201,6 +205,7 @@ func startCommand(ctx context.Context, name string, args []string, serve emulato
 	lambdaPort := fs.Int("lambda-port", 3001, "the Lambda Invoke API's port")
 	kafkaPort := fs.Int("kafka-port", 9092, "the embedded Kafka broker's port")
 	hdfsPort := fs.Int("hdfs-port", 8020, "the embedded HDFS NameNode's port")
+	consolePort := fs.Int("console-port", console.DefaultPort, "the web console's port (start)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -214,6 +219,7 @@ func startCommand(ctx context.Context, name string, args []string, serve emulato
 	if *isolate {
 		c.cfg.Isolation = &netns.Options{}
 	}
+	c.cfg.ConsoleAddr = fmt.Sprintf("%s:%d", *host, *consolePort)
 	return serveUntilDone(ctx, &c, serve)
 }
 

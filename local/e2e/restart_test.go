@@ -28,7 +28,7 @@ type process struct {
 func startProcess(t *testing.T, dataDir string, functions ...string) *process {
 	t.Helper()
 	os.Remove(filepath.Join(dataDir, "emulator.json"))
-	args := []string{"start", "--data-dir", dataDir, "--port", "0", "--lambda-port", "0", "--kafka-port", "0", "--hdfs-port", "0", "--log-level", "warn"}
+	args := []string{"start", "--data-dir", dataDir, "--port", "0", "--lambda-port", "0", "--kafka-port", "0", "--hdfs-port", "0", "--console-port", "0", "--log-level", "warn"}
 	cmd := exec.Command(questlogBin, args...)
 	cmd.Dir = projectDir()
 	_, out := testLogs(t)

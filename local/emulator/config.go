@@ -7,11 +7,13 @@
 package emulator
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/questlog/questlog/local/console"
 	"github.com/questlog/questlog/local/netns"
 )
 
@@ -37,6 +39,8 @@ type Config struct {
 	LambdaAddr string // Lambda Invoke API (start-lambda). Default: 127.0.0.1:3001
 	KafkaAddr  string // embedded Kafka broker. Default: 127.0.0.1:9092
 	HDFSAddr   string // embedded HDFS NameNode. Default: 127.0.0.1:8020
+	// ConsoleAddr is the web console (Serve.Console). Default: 127.0.0.1:3030
+	ConsoleAddr string
 
 	// AdvertiseHost is the host clients and functions are given for the
 	// embedded Kafka and HDFS: in the broker's metadata, in the NameNode's
@@ -89,6 +93,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.LambdaAddr == "" {
 		c.LambdaAddr = "127.0.0.1:3001"
+	}
+	if c.ConsoleAddr == "" {
+		c.ConsoleAddr = fmt.Sprintf("127.0.0.1:%d", console.DefaultPort)
 	}
 	if c.KafkaAddr == "" {
 		c.KafkaAddr = "127.0.0.1:9092"

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/build"
+	"github.com/questlog/questlog/local/console"
 	"github.com/questlog/questlog/local/esm"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/questlog/questlog/local/invokeapi"
@@ -27,6 +29,7 @@ type Serve struct {
 	API      bool // API Gateway (start, start-api)
 	Lambda   bool // the Lambda Invoke API (start-lambda)
 	Mappings bool // the Kafka event-source mappings (start)
+	Console  bool // the web console (start)
 }
 
 // Emulator is a running template.
@@ -37,12 +40,13 @@ type Emulator struct {
 	svc      *services
 	network  *netns.Network // the functions' network; nil: the host's
 
-	APIURL, LambdaURL string
-	Brokers           []string
-	DatasetRoot       string
+	APIURL, LambdaURL, ConsoleURL string
+	Brokers                       []string
+	DatasetRoot                   string
 
 	servers   []*http.Server
 	invokeAPI *invokeapi.Handler
+	console   *console.Server
 	mappings  []*mapping
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -50,7 +54,8 @@ type Emulator struct {
 
 type mapping struct {
 	esm.Mapping
-	stats esm.Stats
+	stats     esm.Stats
+	lastBatch atomic.Int64 // Unix ns of the last settled batch, for the console
 }
 
 // Start builds and starts everything serve asks for. exclusive means this
@@ -117,8 +122,13 @@ func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emula
 	if serve.Mappings {
 		e.startMappings(runCtx, fns)
 	}
+	if serve.Console {
+		if err := e.startConsole(ctx); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
-	cfg.Logger.Info("questlog emulator ready", "functions", len(fns), "api", e.APIURL, "lambda", e.LambdaURL,
+	cfg.Logger.Info("questlog emulator ready", "functions", len(fns), "api", e.APIURL, "lambda", e.LambdaURL, "console", e.ConsoleURL,
 		"kafka", strings.Join(e.Brokers, ","), "datasets", e.DatasetRoot, "mappings", len(e.mappings), "took", time.Since(began).Round(time.Millisecond))
 	return e, nil
 }
@@ -345,7 +355,8 @@ func (e *Emulator) startMappings(ctx context.Context, fns []*template.Function) 
 			e.wg.Add(1)
 			go func() {
 				defer e.wg.Done()
-				if err := esm.Run(ctx, m.Mapping, e.Runtime, esm.Options{Logger: e.cfg.Logger, Stats: &m.stats}); err != nil {
+				opts := esm.Options{Logger: e.cfg.Logger, Stats: &m.stats, OnBatch: func(esm.BatchInfo) { m.lastBatch.Store(time.Now().UnixNano()) }}
+				if err := esm.Run(ctx, m.Mapping, e.Runtime, opts); err != nil {
 					e.cfg.Logger.Error("event-source mapping stopped", "function", m.Function, "topic", m.Topic, "err", err)
 				}
 			}()
@@ -361,6 +372,9 @@ func (e *Emulator) Close(ctx context.Context) error {
 		e.stop()
 	}
 	var errs []error
+	if e.console != nil {
+		errs = append(errs, e.console.Close(ctx))
+	}
 	for _, srv := range e.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}

@@ -30,6 +30,7 @@ type call struct {
 	cold     bool        // first invocation of its environment
 	timer    *time.Timer // function timeout
 	failType string      // platform error type, for the REPORT status
+	fnError  string      // the function's error type, if it returned one
 }
 
 func newCall(inv runtimeapi.Invocation) *call {

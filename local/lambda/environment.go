@@ -109,6 +109,9 @@ func (f *function) spawn(c *call) (*environment, error) {
 	if err == nil {
 		e.out, err = newOutputCopier(pr, f.rt.sink, f.prefix)
 	}
+	if err == nil {
+		e.out.tail, e.out.env = &f.metrics, e.id
+	}
 	if err != nil {
 		if pr != nil {
 			_ = pr.Close()
@@ -271,6 +274,9 @@ func (e *environment) Responded(inv *runtimeapi.Invocation, out runtimeapi.Outco
 	if out.Error != nil && out.Error.Type == runtimeapi.ErrorTypeResponseSizeTooLarge {
 		c.failType = out.Error.Type
 	}
+	if out.Error != nil {
+		c.fnError = out.Error.Type
+	}
 	// Count the environment as finishing before the caller can see the
 	// result, so that a caller invoking again right away waits for this
 	// environment instead of starting another one.
@@ -319,6 +325,8 @@ func (e *environment) reportLocked(c *call, now time.Time) report {
 		requestID: c.inv.RequestID,
 		duration:  now.Sub(c.handedAt),
 		memoryMB:  e.fn.cfg.memoryMB(),
+
+		functionError: c.fnError,
 	}
 	if c.cold {
 		r.init = e.initDur
@@ -330,6 +338,7 @@ func (e *environment) reportLocked(c *call, now time.Time) report {
 func (e *environment) writeEnd(r report, peakKB int64) {
 	r.maxUsedMB = int((peakKB + 1023) / 1024)
 	e.platform("END RequestId: "+r.requestID, r.line())
+	e.fn.metrics.record(e.id, r, time.Now())
 }
 
 // platform writes platform lines after the function output written so far:
@@ -338,6 +347,10 @@ func (e *environment) writeEnd(r report, peakKB int64) {
 func (e *environment) platform(lines ...string) {
 	e.out.settle()
 	e.fn.rt.sink.writeLines(e.fn.prefix, lines...)
+	now := time.Now()
+	for _, l := range lines {
+		logLine(&e.fn.metrics, e.id, l, now)
+	}
 }
 
 // timedOut enforces the function timeout: the caller gets Sandbox.Timedout

@@ -59,6 +59,8 @@ type report struct {
 	maxUsedMB int
 	status    string // "", "timeout" or "error"
 	errorType string // with status "error"
+
+	functionError string // the function's own error type; not part of the line
 }
 
 // line formats r the way Lambda does: tab-separated fields, each followed by

@@ -33,6 +33,9 @@ type outputCopier struct {
 	busy   atomic.Bool
 	buf    []byte
 	fill   int
+
+	tail *metrics // keeps the last lines for the console
+	env  string
 }
 
 func newOutputCopier(f *os.File, sink *logSink, prefix string) (*outputCopier, error) {
@@ -108,6 +111,9 @@ func (o *outputCopier) flush() {
 func (o *outputCopier) write(line []byte) {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	o.sink.writeLine(o.prefix, string(line))
+	if o.tail != nil {
+		logLine(o.tail, o.env, line, time.Now())
+	}
 }
 
 // settle waits until the output written to the pipe so far has been copied

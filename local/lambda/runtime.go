@@ -113,6 +113,8 @@ type function struct {
 	pool   *pool
 	seq    atomic.Uint64
 	stats  counters
+
+	metrics metrics // the console's recent history (metrics.go)
 }
 
 type counters struct {

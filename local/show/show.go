@@ -65,7 +65,7 @@ func Show(ctx context.Context, st store.Store, dataset string, opts Options, w i
 		more    bool
 	)
 	for _, name := range files {
-		fileRows, fileColumns, err := readFile(ctx, st, name)
+		fileRows, fileColumns, err := ReadFile(ctx, st, name)
 		if err != nil {
 			return err
 		}
@@ -108,9 +108,9 @@ func Show(ctx context.Context, st store.Store, dataset string, opts Options, w i
 	return nil
 }
 
-// readFile reads a landed file's rows as maps, plus its dt partition, and
+// ReadFile reads a landed file's rows as maps, plus its dt partition, and
 // its column names in schema order.
-func readFile(ctx context.Context, st store.Store, name string) ([]map[string]any, []string, error) {
+func ReadFile(ctx context.Context, st store.Store, name string) ([]map[string]any, []string, error) {
 	f, err := st.Open(ctx, name)
 	if err != nil {
 		return nil, nil, err

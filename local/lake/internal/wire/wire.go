@@ -1,0 +1,60 @@
+// Package wire is the protocol between the lake client (pure Go) and the
+// SQL engine process (DuckDB, cgo): one JSON object per line each way.
+//
+// The client writes a Request; the engine answers it with a Columns
+// message, Rows messages of up to RowsPerMessage rows, and a Done message
+// (or an Error message at any point). A Cancel line interrupts the request
+// being answered.
+package wire
+
+// Request asks the engine to run SQL, which may hold several statements
+// separated by ';' (the rows of the last one come back).
+type Request struct {
+	ID  int64  `json:"id"`
+	SQL string `json:"sql,omitempty"`
+	// Views are the lake's tables, name → defining query. The engine
+	// (re)creates the views that changed and drops the ones left out
+	// before it runs SQL. Nil leaves them as they are.
+	Views map[string]string `json:"views,omitempty"`
+	// ViewOrder lists the views in creation order (views that read other
+	// views come last).
+	ViewOrder []string `json:"view_order,omitempty"`
+	// Variables are set (SET VARIABLE name = value) before SQL runs, as SQL
+	// literals, e.g. "DATE '2026-11-27'".
+	Variables map[string]string `json:"variables,omitempty"`
+	// MaxRows stops sending rows after this many (the total is still
+	// counted); 0 sends every row.
+	MaxRows int `json:"max_rows,omitempty"`
+	// CopyTo, if set, writes the last statement's rows to this file with
+	// DuckDB's COPY (the engine must have been started allowing the path)
+	// in CopyFormat ("parquet") instead of sending them.
+	CopyTo     string `json:"copy_to,omitempty"`
+	CopyFormat string `json:"copy_format,omitempty"`
+	// Cancel, if nonzero, interrupts the request with this ID.
+	Cancel int64 `json:"cancel,omitempty"`
+}
+
+// Column is a result column and its DuckDB type name.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Message is one line of the engine's answer; exactly one of its parts is
+// set besides ID.
+type Message struct {
+	ID      int64    `json:"id"`
+	Columns []Column `json:"columns,omitempty"`
+	Rows    [][]any  `json:"rows,omitempty"`
+	// Done ends a successful answer: the number of rows the statement
+	// produced (also those beyond MaxRows).
+	Done  bool  `json:"done,omitempty"`
+	Total int64 `json:"total,omitempty"`
+	// Error ends a failed answer with DuckDB's message, or the engine's
+	// own for a refused statement (Refused is then true).
+	Error   string `json:"error,omitempty"`
+	Refused bool   `json:"refused,omitempty"`
+}
+
+// RowsPerMessage bounds a Rows message.
+const RowsPerMessage = 1024
