@@ -8,13 +8,18 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 # legacy go1.x RPC mode so the runtime always talks to the Runtime API.
 BUILD_FUNCTION = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
-.PHONY: help run build test bench testdeps clean
+.PHONY: help install run build test bench testdeps clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-run: ## Start the whole pipeline locally: API on :3000, Kafka on :9092, jobs landing Parquet
-	$(GO) run ./local start $(ARGS)
+install: ## Build the questlog command line into bin/questlog
+	$(GO) build -o bin/questlog ./local/cmd/questlog
+
+# exec: Ctrl-C reaches questlog, which drains and exits 0, with no shell or
+# `go run` (which exits 1 when interrupted) in between.
+run: install ## Start the whole pipeline locally: API on :3000, Kafka on :9092, jobs landing Parquet
+	exec bin/questlog start $(ARGS)
 
 build: ## Build every function in template.yaml into .aws-sam/build/<LogicalId>/bootstrap
 	$(GO) run ./local build

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/questlog/questlog/local/emulator"
@@ -16,54 +15,64 @@ import (
 	"github.com/questlog/questlog/local/invoke"
 )
 
-func cmdInvoke(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+func init() {
+	register(Command{
+		Name: "invoke", Args: "<LogicalId> (-e event.json | -e - | --replay) [flags]",
+		Summary: "run a function once, or replay its topic through it",
+		Examples: []string{
+			"questlog invoke DefaultHitsFilter -e events/kafka-event.json",
+			"questlog generate-event kafka --from-topic --count 10 | questlog invoke ExtractFunction -e -",
+			"questlog invoke SwordPurchasesFilter --replay",
+		},
+		Setup: setupInvoke,
+	})
+}
+
+func setupInvoke(fs *flag.FlagSet) Run {
 	var c common
 	c.register(fs, "warn")
 	eventFile := fs.String("e", "", "the event: a JSON file, or - for standard input")
 	fs.StringVar(eventFile, "event", "", "same as -e")
 	replay := fs.Bool("replay", false, "run the function over its Kafka topic, from the earliest to the latest offset, in batches")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if err := c.finish(); err != nil {
+			return err
+		}
+		if len(args) != 1 {
+			return usagef("name one function")
+		}
+		if (*eventFile == "") == !*replay {
+			return usagef("give either -e <event.json|-> or --replay")
+		}
+		c.cfg.Functions = args
+		c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
+		e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			e.Close(drain)
+		}()
+		if *replay {
+			return replayFunction(ctx, e, args[0], c.cfg.Logger)
+		}
+		payload, err := readEvent(*eventFile)
+		if err != nil {
+			return err
+		}
+		res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: args[0], Payload: payload})
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(res.Payload)
+		fmt.Println()
+		if res.Error != nil {
+			return fmt.Errorf("the function failed: %w", res.Error)
+		}
+		return nil
 	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("name one function: questlog invoke <LogicalId> -e event.json")
-	}
-	if (*eventFile == "") == !*replay {
-		return fmt.Errorf("give either -e <event.json|-> or --replay")
-	}
-	c.cfg.Functions = pos
-	c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
-	e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.Close(drain)
-	}()
-	if *replay {
-		return replayFunction(ctx, e, pos[0], c.cfg.Logger)
-	}
-	payload, err := readEvent(*eventFile)
-	if err != nil {
-		return err
-	}
-	res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: pos[0], Payload: payload})
-	if err != nil {
-		return err
-	}
-	os.Stdout.Write(res.Payload)
-	fmt.Println()
-	if res.Error != nil {
-		return fmt.Errorf("the function failed: %w", res.Error)
-	}
-	return nil
 }
 
 func readEvent(name string) ([]byte, error) {
@@ -95,7 +104,7 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 	for _, ev := range fn.KafkaEvents {
 		m := e.Mapping(fn, ev)
 		fmt.Fprintf(os.Stderr, "replaying %s from the beginning through %s (batches of %d)\n", m.Topic, id, max(m.BatchSize, 100))
-		bar := newProgressBar(os.Stderr)
+		bar := newProgressBar(progressOutput())
 		sum, err := esm.Replay(ctx, m, e.Runtime, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
 			bar.update(p.RecordsDone, p.RecordsTotal, fmt.Sprintf("%d batches, %d errors", p.Batches, p.Errors))
 		}})
@@ -111,27 +120,3 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 	}
 	return nil
 }
-
-// progressBar draws a one-line bar on a terminal.
-type progressBar struct {
-	w    io.Writer
-	last time.Time
-}
-
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
-
-func (b *progressBar) update(done, total int64, note string) {
-	if time.Since(b.last) < 100*time.Millisecond && done < total {
-		return
-	}
-	b.last = time.Now()
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = float64(done) / float64(total)
-	}
-	n := int(frac * width)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %d/%d records  %s   ", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, done, total, note)
-}
-
-func (b *progressBar) done() { fmt.Fprintln(b.w) }
