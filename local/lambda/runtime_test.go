@@ -585,6 +585,33 @@ func TestCloseDrainsInFlight(t *testing.T) {
 	}
 }
 
+// TestCloseRightAfterInvokeReportsSuccess: a one-shot invoke closes the
+// runtime as soon as the function answered, before the runtime polled
+// again. The invocation succeeded, so its REPORT says so: no "Status:
+// error" (it used to say Runtime.ExitError, from the shutdown kill).
+func TestCloseRightAfterInvokeReportsSuccess(t *testing.T) {
+	t.Parallel()
+	for range 5 { // the race it guards against is lost in microseconds
+		logs := &logBuffer{}
+		rt, err := lambda.New([]lambda.Function{fn("echo")}, lambda.Options{LogOutput: logs, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := call(t, rt, "echo", `{"hello":1}`)
+		ok(t, res, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = rt.Close(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+		report := findLine(t, logs, "REPORT RequestId: "+res.RequestID)
+		if strings.Contains(report, "Status:") || strings.Contains(report, "Error Type") {
+			t.Fatalf("REPORT of a successful invocation = %q, want no status", report)
+		}
+	}
+}
+
 // TestCloseKillsWhenContextEnds: an invocation that outlives Close's context
 // is killed and fails; Close reports the context error.
 func TestCloseKillsWhenContextEnds(t *testing.T) {
