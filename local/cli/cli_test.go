@@ -62,6 +62,7 @@ func questlog(t *testing.T, stdin string, args ...string) (stdout, stderr string
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	cmd.Dir = "../.." // the project, as a user runs questlog
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

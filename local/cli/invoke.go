@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +46,13 @@ func setupInvoke(fs *flag.FlagSet) Run {
 		if (*eventFile == "") == !*replay {
 			return usagef("give either -e <event.json|-> or --replay")
 		}
+		var payload []byte
+		if !*replay {
+			var err error
+			if payload, err = readEvent(*eventFile); err != nil {
+				return err
+			}
+		}
 		c.cfg.Functions = args
 		c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
 		e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
@@ -58,10 +67,6 @@ func setupInvoke(fs *flag.FlagSet) Run {
 		if *replay {
 			return replayFunction(ctx, e, args[0], c.cfg.Logger)
 		}
-		payload, err := readEvent(*eventFile)
-		if err != nil {
-			return err
-		}
 		res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: args[0], Payload: payload})
 		if err != nil {
 			return err
@@ -75,6 +80,8 @@ func setupInvoke(fs *flag.FlagSet) Run {
 	}
 }
 
+// readEvent reads the event of a one-shot invocation, which must be JSON,
+// as the Lambda Invoke API requires.
 func readEvent(name string) ([]byte, error) {
 	var r io.Reader = os.Stdin
 	if name != "-" {
@@ -86,8 +93,18 @@ func readEvent(name string) ([]byte, error) {
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, invoke.MaxPayloadBytes+1))
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("read the event: %w", err)
+	case len(bytes.TrimSpace(data)) == 0 && name == "-":
+		return nil, errors.New("the event is empty: -e - reads it from standard input, e.g. questlog generate-event kafka | questlog invoke ExtractFunction -e -")
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, fmt.Errorf("the event is empty: %s holds nothing", name)
+	case len(data) > invoke.MaxPayloadBytes:
+		return nil, fmt.Errorf("the event is over Lambda's 6 MB limit (%w)", invoke.ErrRequestTooLarge)
+	case !json.Valid(data):
+		var v any
+		return nil, fmt.Errorf("the event is not JSON: %v", json.Unmarshal(data, &v))
 	}
 	return data, nil
 }
