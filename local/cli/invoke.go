@@ -73,7 +73,10 @@ func setupInvoke(fs *flag.FlagSet) Run {
 		}
 		os.Stdout.Write(res.Payload)
 		fmt.Println()
-		if res.Error != nil {
+		switch {
+		case res.Error != nil && res.Error.Init:
+			return initFailure{args[0], res.Error}
+		case res.Error != nil:
 			return fmt.Errorf("the function failed: %w", res.Error)
 		}
 		return nil
@@ -118,14 +121,21 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 	if len(fn.KafkaEvents) == 0 {
 		return fmt.Errorf("%s has no SelfManagedKafka event to replay", id)
 	}
+	ctx, giveUp := context.WithCancelCause(ctx)
+	defer giveUp(nil)
+	inv := giveUpOnInitFailure{e.Runtime, giveUp}
 	for _, ev := range fn.KafkaEvents {
 		m := e.Mapping(fn, ev)
 		fmt.Fprintf(os.Stderr, "replaying %s from the beginning through %s (batches of %d)\n", m.Topic, id, max(m.BatchSize, 100))
 		bar := newProgressBar(progressOutput())
-		sum, err := esm.Replay(ctx, m, e.Runtime, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
+		sum, err := esm.Replay(ctx, m, inv, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
 			bar.update(p.RecordsDone, p.RecordsTotal, fmt.Sprintf("%d batches, %d errors", p.Batches, p.Errors))
 		}})
 		bar.done()
+		var initErr initFailure
+		if errors.As(context.Cause(ctx), &initErr) {
+			return initErr
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
@@ -136,4 +146,30 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 		}
 	}
 	return nil
+}
+
+// giveUpOnInitFailure stops a one-shot command whose function cannot
+// initialize. A live mapping retries such a batch forever, as Lambda does,
+// since a deploy may fix the function; a command would only spin.
+type giveUpOnInitFailure struct {
+	invoke.Invoker
+	giveUp context.CancelCauseFunc
+}
+
+func (g giveUpOnInitFailure) Invoke(ctx context.Context, req invoke.Request) (*invoke.Result, error) {
+	res, err := g.Invoker.Invoke(ctx, req)
+	if err == nil && res.Error != nil && res.Error.Init {
+		g.giveUp(initFailure{req.Function, res.Error})
+	}
+	return res, err
+}
+
+// initFailure is a function that failed to initialize.
+type initFailure struct {
+	function string
+	err      *invoke.FunctionError
+}
+
+func (f initFailure) Error() string {
+	return fmt.Sprintf("%s failed to initialize (its log above says why): %v", f.function, f.err)
 }

@@ -219,8 +219,8 @@ func TestExitDuringInit(t *testing.T) {
 	rt, logs := newRuntime(t, lambda.Options{}, fn("exitinit"))
 	res := call(t, rt, "exitinit", `{}`)
 	want := "RequestId: " + res.RequestID + " Error: Runtime exited with error: exit status 1"
-	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want {
-		t.Fatalf("result error = %+v, want Runtime.ExitError %q", res.Error, want)
+	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want || !res.Error.Init {
+		t.Fatalf("result error = %+v, want Runtime.ExitError %q during init", res.Error, want)
 	}
 	assertErrorPayload(t, res)
 	logs.waitFor(t, "exitinit | cannot load configuration")
@@ -236,8 +236,8 @@ func TestExitDuringInvocation(t *testing.T) {
 	rt, logs := newRuntime(t, lambda.Options{}, fn("exitmid"))
 	res := call(t, rt, "exitmid", `{}`)
 	want := "RequestId: " + res.RequestID + " Error: Runtime exited with error: exit status 3"
-	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want {
-		t.Fatalf("result error = %+v, want Runtime.ExitError %q", res.Error, want)
+	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want || res.Error.Init {
+		t.Fatalf("result error = %+v, want Runtime.ExitError %q after init", res.Error, want)
 	}
 	logs.waitFor(t, "REPORT RequestId: "+res.RequestID)
 	if r := findLine(t, logs, "REPORT RequestId: "+res.RequestID); !strings.HasSuffix(r, "\tStatus: error\tError Type: Runtime.ExitError\t") {
