@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/loadgen"
 )
@@ -63,7 +63,7 @@ func setupLoadgen(fs *flag.FlagSet) Run {
 			}
 			cfg.Brokers = brokers
 		case *kafkaBrokers != "":
-			cfg.Brokers = strings.Split(*kafkaBrokers, ",")
+			cfg.Brokers = kafkaconf.Brokers(*kafkaBrokers)
 		case cfg.BaseURL == "" && running && apiURL != "":
 			cfg.BaseURL = apiURL
 		case cfg.BaseURL == "":

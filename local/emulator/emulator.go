@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/build"
 	"github.com/questlog/questlog/local/esm"
@@ -145,7 +146,7 @@ func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool) (
 	for _, w := range e.Template.Warnings {
 		cfg.Logger.Warn("template: " + w)
 	}
-	e.Brokers = splitList(e.Template.Parameters[ParamKafka])
+	e.Brokers = kafkaconf.Brokers(e.Template.Parameters[ParamKafka])
 	e.DatasetRoot = e.Template.Parameters[ParamDatasetRoot]
 	return e, nil
 }
@@ -350,16 +351,6 @@ func (e *Emulator) Close(ctx context.Context) error {
 		errs = append(errs, e.svc.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // MappingStats is one event-source mapping's counters.
