@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/questlog/questlog/internal/job"
 	"github.com/questlog/questlog/internal/sink"
@@ -123,13 +123,16 @@ func TestSeedWalkthrough(t *testing.T) {
 
 func garbage(t *testing.T, brokers []string, values ...string) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "game-events", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	defer w.Close()
-	var msgs []kafka.Message
-	for _, v := range values {
-		msgs = append(msgs, kafka.Message{Value: []byte(v)})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("game-events"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+	defer cl.Close()
+	var recs []*kgo.Record
+	for _, v := range values {
+		recs = append(recs, &kgo.Record{Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 }

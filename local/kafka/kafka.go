@@ -1,9 +1,9 @@
 // Package kafka runs the emulator's embedded Kafka broker: a thin wrapper over
 // kfake (github.com/twmb/franz-go/pkg/kfake), a broker written in Go that
-// speaks the real Kafka wire protocol, so the game API (franz-go or
-// segmentio/kafka-go), the Lambda functions (segmentio/kafka-go), the event
-// source mappings (franz-go) and tools such as kcat all talk to it as they
-// would to a real cluster.
+// speaks the real Kafka wire protocol, so the Lambda functions
+// (segmentio/kafka-go), the rest of the emulator (franz-go: event source
+// mappings, replay, loadgen, generate-event) and tools such as kcat all talk
+// to it as they would to a real cluster.
 //
 // The broker is one node. Its topics are created explicitly through the
 // CreateTopics API when it starts (see EnsureTopics); metadata requests never

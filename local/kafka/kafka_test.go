@@ -360,6 +360,8 @@ func TestKill9Durability(t *testing.T) {
 	t.Logf("%d acknowledged records survived kill -9 (%d on disk)", len(ackedCopy), len(got))
 }
 
+// The Lambda functions' client, kafka-go (local/ itself uses franz-go),
+// works against the broker.
 func TestSegmentioKafkaGo(t *testing.T) {
 	b := startBroker(t, Config{Topics: []Topic{{Name: "seg", Partitions: 3}}})
 	ctx := testCtx(t)
