@@ -170,3 +170,16 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// A replay whose standard error is not a terminal (a pipe, a CI log)
+// prints its summary without redrawing a progress bar.
+func TestReplayWithoutTerminalPrintsNoProgressBar(t *testing.T) {
+	cfg := config(t)
+	cfg.Functions = []string{"ExtractFunction"}
+	running := start(t, cfg, emulator.Serve{})
+	garbage(t, running.Brokers, "not an event", "nor this")
+	_, stderr, status := invokeCLI(t, nil, "ExtractFunction", "--replay", "--data-dir", cfg.DataDir)
+	if status != 0 || !strings.Contains(stderr, "replay of game-events: 2 records") || strings.Contains(stderr, "\r") {
+		t.Errorf("exit status %d, stderr:\n%q", status, stderr)
+	}
+}
