@@ -65,7 +65,9 @@ type Command struct {
 	Summary string
 	// Examples are complete command lines; -h prints them.
 	Examples []string
-	// Setup declares the command's flags on fs and returns its body.
+	// Setup declares the command's flags on fs and returns its body. It
+	// may run more than once (-h builds the flags to print them), so it
+	// does nothing else.
 	Setup func(fs *flag.FlagSet) Run
 }
 
