@@ -8,6 +8,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/questlog/questlog/internal/fnenv"
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/internal/kafkapub"
 )
 
@@ -19,7 +20,7 @@ import (
 func Start(route Route) {
 	log := fnenv.Logger()
 	env := &fnenv.Env{}
-	brokers := kafkapub.ParseBrokers(env.Required("KAFKA_BOOTSTRAP_SERVERS"))
+	brokers := kafkaconf.Brokers(env.Required("KAFKA_BOOTSTRAP_SERVERS"))
 	topic := env.Required("KAFKA_TOPIC")
 	timeout, err := time.ParseDuration(env.Optional("PUBLISH_TIMEOUT", "5s"))
 	if err == nil {

@@ -24,7 +24,7 @@ const DefaultCurrency = "gold"
 // Currencies a purchase may be paid in.
 var Currencies = []string{"gold", "gems", "usd", "eur"}
 
-// Rarities, from the most to the least common.
+// Rarities are the item rarities, from the most to the least common.
 var Rarities = []string{"common", "uncommon", "rare", "epic", "legendary"}
 
 // Items is the catalog, in the order the README lists it.

@@ -10,7 +10,7 @@ import (
 	"github.com/questlog/questlog/internal/api"
 	"github.com/questlog/questlog/internal/fnenv"
 	"github.com/questlog/questlog/internal/job"
-	"github.com/questlog/questlog/internal/kafkapub"
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/internal/sink"
 )
 
@@ -26,7 +26,7 @@ type config struct {
 // partition count, which co-partitioning needs.
 func loadConfig(env *fnenv.Env) (config, error) {
 	c := config{
-		brokers:     kafkapub.ParseBrokers(env.Required("KAFKA_BOOTSTRAP_SERVERS")),
+		brokers:     kafkaconf.Brokers(env.Required("KAFKA_BOOTSTRAP_SERVERS")),
 		eventsTopic: env.Required("KAFKA_TOPIC"),
 		topic:       env.Required("INVENTORY_TOPIC"),
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/questlog/questlog/internal/kafkatest"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
+	"github.com/questlog/questlog/internal/testenv"
 )
 
 // duckdb runs a query in DuckDB (from npm, installed by `make testdeps`)
@@ -25,10 +26,11 @@ import (
 func duckdb(t *testing.T, sql string) []map[string]any {
 	t.Helper()
 	dir, _ := filepath.Abs("../sink/testdata/duckdb")
+	node := testenv.Need(t, "node", "apt-get install nodejs npm")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		t.Fatalf("DuckDB is not installed: run `make testdeps` (npm ci --prefix internal/sink/testdata/duckdb)")
+		testenv.Missing(t, "DuckDB (npm @duckdb/node-api)", "make testdeps")
 	}
-	out, err := exec.Command("node", filepath.Join(dir, "query.mjs"), sql).CombinedOutput()
+	out, err := exec.Command(node, filepath.Join(dir, "query.mjs"), sql).CombinedOutput()
 	if err != nil {
 		t.Fatalf("duckdb %q: %v\n%s", sql, err, out)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -72,17 +71,6 @@ func New(cfg Config) (*Publisher, error) {
 		},
 	}
 	return &Publisher{w: w, timeout: cfg.timeout()}, nil
-}
-
-// ParseBrokers splits a comma-separated bootstrap server list.
-func ParseBrokers(list string) []string {
-	var brokers []string
-	for _, b := range strings.Split(list, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	return brokers
 }
 
 // Publish writes one record and waits for its acknowledgement. A nil key

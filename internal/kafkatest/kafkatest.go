@@ -13,6 +13,7 @@ import (
 
 	"github.com/questlog/questlog/internal/kafkaevent"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Topic is the topic Start creates.
@@ -71,7 +72,14 @@ func ReadAll(t testing.TB, addr string, partitions int) []kafka.Message {
 // deliver for msgs, round-tripped through its JSON form.
 func Event(t testing.TB, addr string, msgs []kafka.Message) events.KafkaEvent {
 	t.Helper()
-	ev := kafkaevent.FromMessages(addr, msgs)
+	recs := make([]*kgo.Record, len(msgs))
+	for i, m := range msgs {
+		recs[i] = &kgo.Record{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset, Timestamp: m.Time, Key: m.Key, Value: m.Value}
+		for _, h := range m.Headers {
+			recs[i].Headers = append(recs[i].Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
+	}
+	ev := kafkaevent.FromRecords(addr, recs)
 	data, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/internal/store"
 )
 
@@ -77,7 +78,6 @@ type Landed struct {
 
 var (
 	datasetSegment = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.=-]{0,127}$`)
-	topicName      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 )
 
 // ValidateDataset checks a dataset name: up to three slash-separated
@@ -106,8 +106,8 @@ func Land[T any](ctx context.Context, s *Sink, dataset, topic string, partition 
 	if err := ValidateDataset(dataset); err != nil {
 		return Landed{}, err
 	}
-	if !topicName.MatchString(topic) {
-		return Landed{}, fmt.Errorf("topic %q is not a valid Kafka topic name", topic)
+	if err := kafkaconf.ValidateTopic(topic); err != nil {
+		return Landed{}, err
 	}
 	if len(records) == 0 {
 		return Landed{}, nil

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/questlog/questlog/local/template"
 )
 
 // Errors a build can wrap; test with errors.Is.
@@ -191,7 +193,7 @@ func newBuilder(targets []Target, opts Options) (*builder, error) {
 	buildDir := resolveBuildDir(projectDir, opts.BuildDir)
 	seen := map[string]bool{}
 	for _, t := range targets {
-		if !validLogicalID(t.LogicalID) {
+		if !template.IsLogicalID(t.LogicalID) {
 			return nil, fmt.Errorf("build: target %q: logical IDs are alphanumeric", t.LogicalID)
 		}
 		if seen[t.LogicalID] {
@@ -206,18 +208,6 @@ func newBuilder(targets []Target, opts Options) (*builder, error) {
 		projectDir: projectDir, makefile: makefile, buildDir: buildDir,
 		opts: opts, log: opts.logger(), run: runCmd,
 	}, nil
-}
-
-func validLogicalID(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // one builds or skips a single target.

@@ -1,6 +1,45 @@
-// Package cli is the questlog emulator's command line, named like SAM CLI's
-// local commands: start, start-api, start-lambda, invoke, generate-event,
-// plus show, build and loadgen.
+// Package cli is questlog's command line, named like SAM CLI's local
+// commands (start, start-api, start-lambda, invoke, generate-event, build)
+// plus questlog's own (show, loadgen, …).
+//
+// # Adding a command
+//
+// A command is one file that registers itself in an init function; nothing
+// else in the package changes:
+//
+//	func init() {
+//		register(Command{
+//			Name:    "show",
+//			Args:    "<dataset> [flags] | --list",
+//			Summary: "print a dataset like Spark's show()",
+//			Examples: []string{
+//				"questlog show --list",
+//				`questlog show extracted_events --where 'user_name == "divya"' --limit 5`,
+//			},
+//			Setup: setupShow,
+//		})
+//	}
+//
+//	// setupShow declares the flags and returns the command's body, which
+//	// gets the positional arguments once the flags are parsed.
+//	func setupShow(fs *flag.FlagSet) Run {
+//		limit := fs.Int("limit", 20, "rows to print")
+//		return func(ctx context.Context, args []string) error {
+//			if len(args) != 1 {
+//				return usagef("name a dataset")
+//			}
+//			…
+//		}
+//	}
+//
+// The framework parses the flags (before or after positional arguments),
+// answers -h/--help with the synopsis, summary, flags and examples, and maps
+// the outcome to the exit status: 0 on success, including a command that
+// drained after Ctrl-C; 1 when the command failed; 2 for a usage error (a
+// bad flag, or an error made with usagef), printed once with a hint; 128+n
+// when signal n interrupted a command that could not finish. The first
+// SIGINT or SIGTERM cancels ctx so the command can drain; a second one exits
+// at once. Commands that run functions share the common flags (common.go).
 package cli
 
 import (
@@ -9,218 +48,244 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
+	"regexp"
+	"slices"
 	"strings"
-	"syscall"
-	"time"
-
-	"github.com/questlog/questlog/local/console"
-	"github.com/questlog/questlog/local/emulator"
-	"github.com/questlog/questlog/local/netns"
-	"github.com/questlog/questlog/local/template"
 )
 
-type command struct {
-	name, args, summary string
-	run                 func(ctx context.Context, args []string) error
+// Command is one questlog command.
+type Command struct {
+	// Name is what the user types: "invoke", or "generate-event kafka" for
+	// a subcommand.
+	Name string
+	// Args is the synopsis after the name, e.g. "<LogicalId> -e event.json [flags]".
+	Args string
+	// Summary is one line for the command list.
+	Summary string
+	// Examples are complete command lines; -h prints them.
+	Examples []string
+	// Setup declares the command's flags on fs and returns its body. It
+	// may run more than once (-h builds the flags to print them), so it
+	// does nothing else.
+	Setup func(fs *flag.FlagSet) Run
 }
 
-var commands []command
+// Run is a command's body: it gets the positional arguments.
+type Run func(ctx context.Context, args []string) error
 
-func init() {
-	commands = []command{
-		{"start", "[flags]", "run everything: API on :3000, Kafka on :9092, HDFS on :8020, the Kafka-triggered jobs", cmdStart},
-		{"start-api", "[flags]", "run the API (API Gateway + the route functions), like sam local start-api", cmdStartAPI},
-		{"start-lambda", "[flags]", "serve the Lambda Invoke API on :3001, like sam local start-lambda", cmdStartLambda},
-		{"invoke", "<LogicalId> (-e event.json | -e - | --replay) [flags]", "run a function once, or replay its topic through it", cmdInvoke},
-		{"generate-event", "kafka|http [flags]", "print a sample event: a Kafka batch or an API Gateway request", cmdGenerateEvent},
-		{"show", "<dataset> [--where expr] [--limit n] | --list", "print a dataset like Spark's show()", cmdShow},
-		{"build", "[LogicalId...] [--force]", "build functions into .aws-sam/build, like sam build", cmdBuild},
-		{"loadgen", "[--url U | --kafka] [--count n | --duration d] [flags]", "play a population of players against the API", cmdLoadgen},
+// Exit statuses other than 0, 1 and 128+signal.
+const exitUsage = 2
+
+var commands []Command
+
+// register adds a command; call it from an init function.
+func register(c Command) {
+	if c.Name == "" || c.Setup == nil || slices.ContainsFunc(commands, func(o Command) bool { return o.Name == c.Name }) {
+		panic("cli: bad or duplicate command " + c.Name)
 	}
+	commands = append(commands, c)
+	slices.SortFunc(commands, func(a, b Command) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// Main runs a command and returns the exit code.
+// usageError is a mistake in the command line: exit status 2, with a hint
+// to -h.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// usagef reports a usage error.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+// Main runs the command args name and returns the exit status.
 func Main(args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(os.Stdout)
-		return 0
+	ctx, stop := interruptible(os.Stderr)
+	defer stop()
+	return run(ctx, args, os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
 	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			err := c.run(ctx, args[1:])
-			if errors.Is(err, flag.ErrHelp) {
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, _ := lookup(args[1:]); c != nil {
+				c.help(stdout)
 				return 0
 			}
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "questlog %s: %v\n", c.name, err)
-				var exit exitCode
-				if errors.As(err, &exit) {
-					return int(exit)
-				}
-				return 1
+			fmt.Fprintf(stderr, "questlog help: unknown command %q\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
+		usage(stdout)
+		return 0
+	}
+	c, rest := lookup(args)
+	if c == nil {
+		return unknownCommand(args, stdout, stderr)
+	}
+	return c.run(ctx, rest, stdout, stderr)
+}
+
+// lookup finds the command args start with, the longest name first
+// ("generate-event kafka" before "generate-event").
+func lookup(args []string) (*Command, []string) {
+	for n := min(2, len(args)); n > 0; n-- {
+		name := strings.Join(args[:n], " ")
+		for i := range commands {
+			if commands[i].Name == name {
+				return &commands[i], args[n:]
 			}
-			return 0
 		}
 	}
-	fmt.Fprintf(os.Stderr, "questlog: unknown command %q\n\n", args[0])
-	usage(os.Stderr)
-	return 2
+	return nil, nil
 }
+
+// unknownCommand answers a name that is no command, or a command group
+// ("generate-event") without its subcommand.
+func unknownCommand(args []string, stdout, stderr io.Writer) int {
+	var subs []Command
+	for _, c := range commands {
+		if strings.HasPrefix(c.Name, args[0]+" ") {
+			subs = append(subs, c)
+		}
+	}
+	if len(subs) == 0 {
+		fmt.Fprintf(stderr, "questlog: unknown command %q\nRun 'questlog help' for the list of commands.\n", args[0])
+		return exitUsage
+	}
+	w, status := stderr, exitUsage
+	if len(args) > 1 && isHelpFlag(args[1]) {
+		w, status = stdout, 0
+	} else if len(args) > 1 {
+		fmt.Fprintf(stderr, "questlog %s: unknown subcommand %q\n", args[0], args[1])
+	} else {
+		fmt.Fprintf(stderr, "questlog %s: name a subcommand\n", args[0])
+	}
+	fmt.Fprintf(w, "usage: questlog %s <subcommand> [flags]\n\nSubcommands:\n", args[0])
+	for _, c := range subs {
+		fmt.Fprintf(w, "  %-22s %s\n", c.Name, c.Summary)
+	}
+	fmt.Fprintf(w, "\nRun 'questlog %s -h' for a subcommand's flags and examples.\n", subs[0].Name)
+	return status
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "questlog: run template.yaml's functions on one machine, as AWS would.")
-	fmt.Fprintln(w, "\nUsage: questlog <command> [arguments]   (or: go run ./local <command>)")
-	fmt.Fprintln(w, "\nCommands:")
+	fmt.Fprint(w, `questlog runs template.yaml's functions on one machine, as AWS would.
+
+Usage: questlog <command> [arguments]
+
+Commands:
+`)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-15s %s\n  %-15s   %s\n", c.name, c.summary, "", c.args)
+		fmt.Fprintf(w, "  %-22s %s\n", c.Name, c.Summary)
 	}
-	fmt.Fprintln(w, "\n`questlog <command> -h` lists a command's flags.")
+	fmt.Fprint(w, `
+Start with 'questlog start' (or 'make run'); 'questlog <command> -h' shows a
+command's flags and examples.
+`)
 }
 
-// exitCode is an error that sets the exit status (a failed invocation).
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-// common are the flags every command that runs functions shares.
-type common struct {
-	cfg       emulator.Config
-	overrides string
-	logLevel  string
+// run parses the command's flags and runs it.
+func (c *Command) run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := c.flagSet()
+	body := c.Setup(fs)
+	positional, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.help(stdout)
+		return 0
+	}
+	if err == nil {
+		err = body(ctx, positional)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, new(usageError)) || errors.As(err, new(flagError)):
+		fmt.Fprintf(stderr, "questlog %s: %v\nusage: %s\nRun 'questlog %s -h' for the flags and examples.\n", c.Name, err, c.synopsis(), c.Name)
+		return exitUsage
+	}
+	if sig, ok := interruptedBy(ctx); ok && errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "questlog %s: interrupted\n", c.Name)
+		return exitStatus(sig)
+	}
+	fmt.Fprintf(stderr, "questlog %s: %v\n", c.Name, err)
+	return 1
 }
 
-// register adds the flags; logLevel is the default of --log-level.
-func (c *common) register(fs *flag.FlagSet, logLevel string) {
-	fs.StringVar(&c.cfg.Template, "template", "", "the SAM template (default template.yaml)")
-	fs.StringVar(&c.overrides, "parameter-overrides", "", "template parameters, 'Key=Value Key2=Value2' as in SAM CLI; KafkaBootstrapServers=host:port uses a real Kafka, DatasetRoot=file:///dir or hdfs://nn:8020/dir another store")
-	fs.StringVar(&c.cfg.EnvVarsFile, "env-vars", "", "a JSON file of environment variables, as SAM CLI's --env-vars")
-	fs.StringVar(&c.cfg.DataDir, "data-dir", "", "where the embedded Kafka and HDFS keep their data (default .local)")
-	fs.IntVar(&c.cfg.Partitions, "partitions", 3, "partitions of the topics the emulator creates")
-	fs.BoolVar(&c.cfg.SkipBuild, "skip-build", false, "run the bootstraps already in .aws-sam/build")
-	fs.StringVar(&c.logLevel, "log-level", logLevel, "the emulator's log level: debug, info, warn, error")
+func (c *Command) synopsis() string {
+	return strings.TrimSpace("questlog " + c.Name + " " + c.Args)
 }
 
-// finish parses what the flags left as strings.
-func (c *common) finish() error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+func (c *Command) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed once, by run
+	fs.Usage = func() {}
+	return fs
+}
+
+// help prints the synopsis, the summary, the flags and the examples.
+func (c *Command) help(w io.Writer) {
+	fmt.Fprintf(w, "usage: %s\n\n%s.\n", c.synopsis(), upperFirst(c.Summary))
+	fs := c.flagSet()
+	c.Setup(fs)
+	var flags strings.Builder
+	fs.SetOutput(&flags)
+	fs.PrintDefaults()
+	if flags.Len() > 0 {
+		fmt.Fprintf(w, "\nFlags:\n%s", longFlag.ReplaceAllString(flags.String(), "$1--$2"))
 	}
-	c.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if c.overrides == "" {
-		c.overrides = os.Getenv("QUESTLOG_PARAMETER_OVERRIDES")
-	}
-	if c.overrides != "" {
-		o, err := template.ParseParameterOverrides(c.overrides)
-		if err != nil {
-			return fmt.Errorf("--parameter-overrides: %w", err)
+	if len(c.Examples) > 0 {
+		fmt.Fprintf(w, "\nExamples:\n")
+		for _, e := range c.Examples {
+			fmt.Fprintf(w, "  %s\n", e)
 		}
-		c.cfg.ParameterOverrides = o
 	}
-	if kafka := os.Getenv("QUESTLOG_KAFKA_BOOTSTRAP_SERVERS"); kafka != "" {
-		if c.cfg.ParameterOverrides == nil {
-			c.cfg.ParameterOverrides = map[string]string{}
-		}
-		if _, set := c.cfg.ParameterOverrides[emulator.ParamKafka]; !set {
-			c.cfg.ParameterOverrides[emulator.ParamKafka] = kafka
-		}
-	}
-	return nil
 }
 
-// parse parses a command's flags, allowing flags after positional
-// arguments (questlog invoke Fn -e x.json).
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// longFlag matches a flag name of two or more letters in PrintDefaults'
+// output, which help shows as --name (Go's flag package takes both forms).
+var longFlag = regexp.MustCompile(`(?m)^(  )-(\w[\w-]+)`)
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// flagError is an error of the flag package: a usage error.
+type flagError struct{ err error }
+
+func (e flagError) Error() string { return e.err.Error() }
+func (e flagError) Unwrap() error { return e.err }
+
+// parseInterleaved parses flags that come before, between or after the
+// positional arguments (questlog invoke Fn -e x.json), as SAM CLI allows.
+// "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, flagError{err}
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
 			return positional, nil
 		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }
-
-// serveUntilDone runs an emulator until ctx ends (Ctrl-C), then drains it.
-func serveUntilDone(ctx context.Context, c *common, serve emulator.Serve) error {
-	e, err := emulator.Start(ctx, c.cfg, serve, true)
-	if err != nil {
-		return err
-	}
-	printBanner(e)
-	<-ctx.Done()
-	c.cfg.Logger.Info("stopping: draining in-flight invocations and committing offsets (Ctrl-C again to force)")
-	drain, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	return e.Close(drain)
-}
-
-func printBanner(e *emulator.Emulator) {
-	var b strings.Builder
-	b.WriteString("\nquestlog is running\n")
-	if e.APIURL != "" {
-		fmt.Fprintf(&b, "  API          %s   (try: curl %s/purchase_a_sword/divya)\n", e.APIURL, e.APIURL)
-	}
-	if e.ConsoleURL != "" {
-		fmt.Fprintf(&b, "  console      %s   (the pipeline live, functions, topics, datasets, SQL)\n", e.ConsoleURL)
-	}
-	if e.LambdaURL != "" {
-		fmt.Fprintf(&b, "  Lambda API   %s   (aws lambda invoke --endpoint-url %s --function-name <LogicalId> out.json)\n", e.LambdaURL, e.LambdaURL)
-	}
-	fmt.Fprintf(&b, "  Kafka        %s   (try: kcat -C -b %s -t game-events -o beginning -e)\n", strings.Join(e.Brokers, ","), strings.Join(e.Brokers, ","))
-	fmt.Fprintf(&b, "  datasets     %s   (try: go run ./local show extracted_events)\n", e.DatasetRoot)
-	b.WriteString("Ctrl-C stops it.\n")
-	fmt.Fprint(os.Stderr, b.String())
-}
-
-func cmdStart(ctx context.Context, args []string) error {
-	return startCommand(ctx, "start", args, emulator.Serve{API: true, Lambda: true, Mappings: true, Console: true})
-}
-
-func cmdStartAPI(ctx context.Context, args []string) error {
-	return startCommand(ctx, "start-api", args, emulator.Serve{API: true})
-}
-
-func cmdStartLambda(ctx context.Context, args []string) error {
-	return startCommand(ctx, "start-lambda", args, emulator.Serve{Lambda: true})
-}
-
-func startCommand(ctx context.Context, name string, args []string, serve emulator.Serve) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	var c common
-	c.register(fs, "info")
-	host := fs.String("host", "127.0.0.1", "the address to listen on (0.0.0.0: every interface)")
-	fs.StringVar(&c.cfg.AdvertiseHost, "advertise-host", "", "the address Kafka and HDFS give clients and functions, reachable from containers or other machines (default: --host, 127.0.0.1 for 0.0.0.0)")
-	isolate := fs.Bool("isolate-network", false, "run the functions in a network namespace of their own, where 127.0.0.1 is not this machine, as in SAM CLI's containers and on AWS (Linux, root)")
-	port := fs.Int("port", 3000, "API Gateway's port")
-	lambdaPort := fs.Int("lambda-port", 3001, "the Lambda Invoke API's port")
-	kafkaPort := fs.Int("kafka-port", 9092, "the embedded Kafka broker's port")
-	hdfsPort := fs.Int("hdfs-port", 8020, "the embedded HDFS NameNode's port")
-	consolePort := fs.Int("console-port", console.DefaultPort, "the web console's port (start)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	c.cfg.APIAddr = fmt.Sprintf("%s:%d", *host, *port)
-	c.cfg.LambdaAddr = fmt.Sprintf("%s:%d", *host, *lambdaPort)
-	c.cfg.KafkaAddr = fmt.Sprintf("%s:%d", *host, *kafkaPort)
-	c.cfg.HDFSAddr = fmt.Sprintf("%s:%d", *host, *hdfsPort)
-	if *isolate {
-		c.cfg.Isolation = &netns.Options{}
-	}
-	c.cfg.ConsoleAddr = fmt.Sprintf("%s:%d", *host, *consolePort)
-	return serveUntilDone(ctx, &c, serve)
-}
-
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

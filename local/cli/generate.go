@@ -2,16 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/questlog/questlog/internal/kafkaevent"
 	"github.com/questlog/questlog/local/apigw"
@@ -21,146 +23,200 @@ import (
 	"github.com/questlog/questlog/local/template"
 )
 
-func cmdGenerateEvent(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("say which event: questlog generate-event kafka | http")
-	}
-	switch args[0] {
-	case "kafka":
-		return generateKafka(ctx, args[1:])
-	case "http":
-		return generateHTTP(ctx, args[1:])
-	}
-	return fmt.Errorf("unknown event source %q: kafka or http", args[0])
+func init() {
+	register(Command{
+		Name: "generate-event kafka", Args: "[--count n] [--seed n] [--from-topic] [flags]",
+		Summary: "print a Kafka batch (events.KafkaEvent) of synthetic events or of the topic's first records",
+		Examples: []string{
+			"questlog generate-event kafka --count 10 > batch.json",
+			"questlog generate-event kafka --from-topic --count 10 | questlog invoke ExtractFunction -e -",
+		},
+		Setup: setupGenerateKafka,
+	})
+	register(Command{
+		Name: "generate-event http", Args: "<path> [--method M] [--header 'Name: value'] [--body B]",
+		Summary: "print the API Gateway HTTP API (2.0) event of a request",
+		Examples: []string{
+			"questlog generate-event http /purchase_a_sword/divya",
+			`questlog generate-event http /purchase/divya --method POST --body '{"item_type":"shield"}' | questlog invoke ApiPurchaseItemJsonFunction -e -`,
+		},
+		Setup: setupGenerateHTTP,
+	})
 }
 
-// generateKafka prints an events.KafkaEvent as Lambda's Kafka event-source
-// mapping delivers it: synthetic game events, or real records of a topic.
-func generateKafka(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("generate-event kafka", flag.ContinueOnError)
+// setupGenerateKafka prints an events.KafkaEvent as Lambda's Kafka
+// event-source mapping delivers it: synthetic game events, or real records
+// of a topic.
+func setupGenerateKafka(fs *flag.FlagSet) Run {
 	var c common
 	c.register(fs, "warn")
 	topic := fs.String("topic", "game-events", "the topic the records are from")
 	count := fs.Int("count", 3, "how many records")
 	seed := fs.Uint64("seed", 1, "the seed of the synthetic events")
-	fromTopic := fs.Bool("from-topic", false, "take the first records of the real topic instead (the running emulator's, or --parameter-overrides KafkaBootstrapServers=…)")
-	partition := fs.Int("partition", 0, "the partition the records are from")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	var msgs []kafka.Message
-	brokers := "127.0.0.1:9092"
-	if *fromTopic {
-		e, err := emulator.StartServicesOnly(ctx, c.cfg)
-		if err != nil {
+	fromTopic := fs.Bool("from-topic", false, "take the topic's first records (by time, from every partition) instead: the running emulator's topic, or --parameter-overrides KafkaBootstrapServers=…")
+	partition := fs.Int("partition", -1, "only this partition (default: every partition; synthetic events are on partition 0)")
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		if err := c.finish(); err != nil {
 			return err
 		}
-		defer e.Close(context.Background())
-		brokers = strings.Join(e.Brokers, ",")
-		if msgs, err = firstRecords(ctx, e.Brokers, *topic, *partition, *count); err != nil {
-			return err
-		}
-	} else {
-		gen := loadgen.NewGenerator(loadgen.Population{Players: 20, Guilds: 4}, *seed)
-		at := time.Now().UTC()
-		for i := range *count {
-			a := gen.Next()
-			value, _ := json.Marshal(loadgen.EventFor(a, at))
-			m := kafka.Message{Topic: *topic, Partition: *partition, Offset: int64(i), Time: at, Value: value}
-			if a.User != "" {
-				m.Key = []byte(a.User)
+		var recs []*kgo.Record
+		brokers := "127.0.0.1:9092"
+		if *fromTopic {
+			e, err := emulator.StartServicesOnly(ctx, c.cfg)
+			if err != nil {
+				return err
 			}
-			msgs = append(msgs, m)
+			defer e.Close(context.Background())
+			brokers = strings.Join(e.Brokers, ",")
+			if recs, err = firstRecords(ctx, e.Brokers, *topic, int32(*partition), *count); err != nil {
+				return err
+			}
+		} else {
+			gen := loadgen.NewGenerator(loadgen.Population{Players: 20, Guilds: 4}, *seed)
+			at := time.Now().UTC()
+			for i := range *count {
+				a := gen.Next()
+				value, _ := json.Marshal(loadgen.EventFor(a, at))
+				r := &kgo.Record{Topic: *topic, Partition: int32(max(0, *partition)), Offset: int64(i), Timestamp: at, Value: value}
+				if a.User != "" {
+					r.Key = []byte(a.User)
+				}
+				recs = append(recs, r)
+			}
 		}
+		ev := kafkaevent.FromRecords(brokers, recs)
+		out, _ := json.MarshalIndent(ev, "", "  ")
+		fmt.Println(string(out))
+		return nil
 	}
-	ev := kafkaevent.FromMessages(brokers, msgs)
-	out, _ := json.MarshalIndent(ev, "", "  ")
-	fmt.Println(string(out))
-	return nil
 }
 
-func firstRecords(ctx context.Context, brokers []string, topic string, partition, count int) ([]kafka.Message, error) {
+// firstRecords returns the first count records of topic by timestamp,
+// from every partition (or only from partition, if it is not -1), in
+// partition and offset order: the batch a consumer starting at the
+// beginning would see first.
+func firstRecords(ctx context.Context, brokers []string, topic string, partition int32, count int) ([]*kgo.Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, partition)
-	if err != nil {
-		return nil, fmt.Errorf("read %s[%d]: %w", topic, partition, err)
-	}
-	defer conn.Close()
-	first, last, err := conn.ReadOffsets()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return nil, err
 	}
-	if first == last {
-		return nil, fmt.Errorf("%s[%d] is empty: send some requests first (curl localhost:3000/purchase_a_sword/divya)", topic, partition)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = starts.Error()
 	}
-	deadline, _ := ctx.Deadline()
-	conn.SetReadDeadline(deadline)
-	conn.Seek(first, kafka.SeekAbsolute)
-	batch := conn.ReadBatch(1, 10<<20)
-	defer batch.Close()
-	var msgs []kafka.Message
-	for len(msgs) < count && int64(len(msgs)) < last-first {
-		m, err := batch.ReadMessage()
-		if err != nil {
-			break
+	var ends kadm.ListedOffsets
+	if err == nil {
+		ends, err = adm.ListEndOffsets(ctx, topic)
+	}
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the offsets of %s: %w", topic, err)
+	}
+	if len(starts[topic]) == 0 {
+		return nil, fmt.Errorf("there is no topic %s on %s", topic, strings.Join(brokers, ","))
+	}
+	// Each partition's first count records hold the topic's first count.
+	from, end := map[int32]kgo.Offset{}, map[int32]int64{}
+	for p, s := range starts[topic] {
+		e, ok := ends.Lookup(topic, p)
+		if ok && e.Offset > s.Offset && (partition < 0 || p == partition) {
+			from[p] = kgo.NewOffset().At(s.Offset)
+			end[p] = min(e.Offset, s.Offset+int64(count))
 		}
-		m.Topic, m.Partition = topic, partition
-		msgs = append(msgs, m)
 	}
-	return msgs, nil
+	if len(from) == 0 {
+		where := topic
+		if partition >= 0 {
+			where = fmt.Sprintf("%s[%d]", topic, partition)
+		}
+		return nil, fmt.Errorf("%s is empty: send some requests first (curl localhost:3000/purchase_a_sword/divya)", where)
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}))
+	if err != nil {
+		return nil, err
+	}
+	defer consumer.Close()
+	var recs []*kgo.Record
+	for len(end) > 0 {
+		fetches := consumer.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", topic, err)
+		}
+		fetches.EachError(func(t string, p int32, ferr error) { err = fmt.Errorf("read %s[%d]: %w", t, p, ferr) })
+		if err != nil {
+			return nil, err
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if last, reading := end[r.Partition]; reading && r.Offset < last {
+				recs = append(recs, r)
+			}
+			if r.Offset >= end[r.Partition]-1 {
+				delete(end, r.Partition)
+			}
+		})
+	}
+	byPosition := func(a, b *kgo.Record) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	}
+	slices.SortFunc(recs, func(a, b *kgo.Record) int { return cmp.Or(a.Timestamp.Compare(b.Timestamp), byPosition(a, b)) })
+	recs = recs[:min(count, len(recs))]
+	slices.SortFunc(recs, byPosition)
+	return recs, nil
 }
 
 // generateHTTP prints the API Gateway HTTP API (payload 2.0) event the
 // emulator would send for a request, by running it through the emulated
 // API Gateway with a recording function.
-func generateHTTP(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("generate-event http", flag.ContinueOnError)
+func setupGenerateHTTP(fs *flag.FlagSet) Run {
 	templatePath := fs.String("template", "template.yaml", "the template whose routes select the route (its routeKey and pathParameters)")
 	method := fs.String("method", "GET", "the request method")
 	body := fs.String("body", "", "the request body")
 	var headers headerFlags
 	fs.Var(&headers, "header", "a request header, 'Name: value' (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || !strings.HasPrefix(pos[0], "/") {
-		return errors.New("give the request path: questlog generate-event http /purchase_a_sword/divya")
-	}
-	rec := &recorder{}
-	routes := []apigw.Route{{Function: "Recorder"}} // $default, when no route matches
-	if tpl, err := template.Load(*templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }}); err == nil {
-		for _, fn := range tpl.Functions {
-			for _, ev := range fn.HTTPEvents {
-				if !ev.IsDefaultRoute() {
-					routes = append(routes, apigw.Route{Method: ev.Method, Path: ev.Path, Function: fn.LogicalID, PayloadFormatVersion: ev.PayloadFormatVersion})
+	return func(_ context.Context, pos []string) error {
+		if len(pos) != 1 || !strings.HasPrefix(pos[0], "/") {
+			return usagef("give the request path: questlog generate-event http /purchase_a_sword/divya")
+		}
+		rec := &recorder{}
+		routes := []apigw.Route{{Function: "Recorder"}} // $default, when no route matches
+		if tpl, err := template.Load(*templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }}); err == nil {
+			for _, fn := range tpl.Functions {
+				for _, ev := range fn.HTTPEvents {
+					if !ev.IsDefaultRoute() {
+						routes = append(routes, apigw.Route{Method: ev.Method, Path: ev.Path, Function: fn.LogicalID, PayloadFormatVersion: ev.PayloadFormatVersion})
+					}
 				}
 			}
 		}
+		gw, err := apigw.New(routes, rec, apigw.Options{Logger: discardLogger()})
+		if err != nil {
+			return err
+		}
+		req := httptest.NewRequest(*method, "http://localhost:3000"+pos[0], strings.NewReader(*body))
+		req.RemoteAddr = "127.0.0.1:50000"
+		req.Header.Set("User-Agent", "curl/8.5.0")
+		req.Header.Set("Accept", "*/*")
+		for _, h := range headers {
+			name, value, _ := strings.Cut(h, ":")
+			req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+		gw.ServeHTTP(httptest.NewRecorder(), req)
+		var out bytes.Buffer
+		if err := json.Indent(&out, rec.payload, "", "  "); err != nil {
+			return err
+		}
+		fmt.Println(out.String())
+		return nil
 	}
-	gw, err := apigw.New(routes, rec, apigw.Options{Logger: discardLogger()})
-	if err != nil {
-		return err
-	}
-	req := httptest.NewRequest(*method, "http://localhost:3000"+pos[0], strings.NewReader(*body))
-	req.RemoteAddr = "127.0.0.1:50000"
-	req.Header.Set("User-Agent", "curl/8.5.0")
-	req.Header.Set("Accept", "*/*")
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	gw.ServeHTTP(httptest.NewRecorder(), req)
-	var out bytes.Buffer
-	if err := json.Indent(&out, rec.payload, "", "  "); err != nil {
-		return err
-	}
-	fmt.Println(out.String())
-	return nil
 }
 
 type recorder struct{ payload []byte }

@@ -1,14 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/questlog/questlog/local/emulator"
@@ -16,56 +17,74 @@ import (
 	"github.com/questlog/questlog/local/invoke"
 )
 
-func cmdInvoke(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+func init() {
+	register(Command{
+		Name: "invoke", Args: "<LogicalId> (-e event.json | -e - | --replay) [flags]",
+		Summary: "run a function once, or replay its topic through it",
+		Examples: []string{
+			"questlog invoke DefaultHitsFilter -e events/kafka-event.json",
+			"questlog generate-event kafka --from-topic --count 10 | questlog invoke ExtractFunction -e -",
+			"questlog invoke SwordPurchasesFilter --replay",
+		},
+		Setup: setupInvoke,
+	})
+}
+
+func setupInvoke(fs *flag.FlagSet) Run {
 	var c common
 	c.register(fs, "warn")
 	eventFile := fs.String("e", "", "the event: a JSON file, or - for standard input")
 	fs.StringVar(eventFile, "event", "", "same as -e")
 	replay := fs.Bool("replay", false, "run the function over its Kafka topic, from the earliest to the latest offset, in batches")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if err := c.finish(); err != nil {
+			return err
+		}
+		if len(args) != 1 {
+			return usagef("name one function")
+		}
+		if (*eventFile == "") == !*replay {
+			return usagef("give either -e <event.json|-> or --replay")
+		}
+		var payload []byte
+		if !*replay {
+			var err error
+			if payload, err = readEvent(*eventFile); err != nil {
+				return err
+			}
+		}
+		c.cfg.Functions = args
+		c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
+		e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			e.Close(drain)
+		}()
+		if *replay {
+			return replayFunction(ctx, e, args[0], c.cfg.Logger)
+		}
+		res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: args[0], Payload: payload})
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(res.Payload)
+		fmt.Println()
+		switch {
+		case res.Error != nil && res.Error.Init:
+			return initFailure{args[0], res.Error}
+		case res.Error != nil:
+			return fmt.Errorf("the function failed: %w", res.Error)
+		}
+		return nil
 	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("name one function: questlog invoke <LogicalId> -e event.json")
-	}
-	if (*eventFile == "") == !*replay {
-		return fmt.Errorf("give either -e <event.json|-> or --replay")
-	}
-	c.cfg.Functions = pos
-	c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
-	e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.Close(drain)
-	}()
-	if *replay {
-		return replayFunction(ctx, e, pos[0], c.cfg.Logger)
-	}
-	payload, err := readEvent(*eventFile)
-	if err != nil {
-		return err
-	}
-	res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: pos[0], Payload: payload})
-	if err != nil {
-		return err
-	}
-	os.Stdout.Write(res.Payload)
-	fmt.Println()
-	if res.Error != nil {
-		return fmt.Errorf("the function failed: %w", res.Error)
-	}
-	return nil
 }
 
+// readEvent reads the event of a one-shot invocation, which must be JSON,
+// as the Lambda Invoke API requires.
 func readEvent(name string) ([]byte, error) {
 	var r io.Reader = os.Stdin
 	if name != "-" {
@@ -77,8 +96,18 @@ func readEvent(name string) ([]byte, error) {
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, invoke.MaxPayloadBytes+1))
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("read the event: %w", err)
+	case len(bytes.TrimSpace(data)) == 0 && name == "-":
+		return nil, errors.New("the event is empty: -e - reads it from standard input, e.g. questlog generate-event kafka | questlog invoke ExtractFunction -e -")
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, fmt.Errorf("the event is empty: %s holds nothing", name)
+	case len(data) > invoke.MaxPayloadBytes:
+		return nil, fmt.Errorf("the event is over Lambda's 6 MB limit (%w)", invoke.ErrRequestTooLarge)
+	case !json.Valid(data):
+		var v any
+		return nil, fmt.Errorf("the event is not JSON: %v", json.Unmarshal(data, &v))
 	}
 	return data, nil
 }
@@ -92,14 +121,21 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 	if len(fn.KafkaEvents) == 0 {
 		return fmt.Errorf("%s has no SelfManagedKafka event to replay", id)
 	}
+	ctx, giveUp := context.WithCancelCause(ctx)
+	defer giveUp(nil)
+	inv := giveUpOnInitFailure{e.Runtime, giveUp}
 	for _, ev := range fn.KafkaEvents {
 		m := e.Mapping(fn, ev)
 		fmt.Fprintf(os.Stderr, "replaying %s from the beginning through %s (batches of %d)\n", m.Topic, id, max(m.BatchSize, 100))
-		bar := newProgressBar(os.Stderr)
-		sum, err := esm.Replay(ctx, m, e.Runtime, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
+		bar := newProgressBar(progressOutput())
+		sum, err := esm.Replay(ctx, m, inv, esm.ReplayOptions{Options: esm.Options{Logger: logger}, Progress: func(p esm.ReplayProgress) {
 			bar.update(p.RecordsDone, p.RecordsTotal, fmt.Sprintf("%d batches, %d errors", p.Batches, p.Errors))
 		}})
 		bar.done()
+		var initErr initFailure
+		if errors.As(context.Cause(ctx), &initErr) {
+			return initErr
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
@@ -112,26 +148,28 @@ func replayFunction(ctx context.Context, e *emulator.Emulator, id string, logger
 	return nil
 }
 
-// progressBar draws a one-line bar on a terminal.
-type progressBar struct {
-	w    io.Writer
-	last time.Time
+// giveUpOnInitFailure stops a one-shot command whose function cannot
+// initialize. A live mapping retries such a batch forever, as Lambda does,
+// since a deploy may fix the function; a command would only spin.
+type giveUpOnInitFailure struct {
+	invoke.Invoker
+	giveUp context.CancelCauseFunc
 }
 
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
-
-func (b *progressBar) update(done, total int64, note string) {
-	if time.Since(b.last) < 100*time.Millisecond && done < total {
-		return
+func (g giveUpOnInitFailure) Invoke(ctx context.Context, req invoke.Request) (*invoke.Result, error) {
+	res, err := g.Invoker.Invoke(ctx, req)
+	if err == nil && res.Error != nil && res.Error.Init {
+		g.giveUp(initFailure{req.Function, res.Error})
 	}
-	b.last = time.Now()
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = float64(done) / float64(total)
-	}
-	n := int(frac * width)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %d/%d records  %s   ", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, done, total, note)
+	return res, err
 }
 
-func (b *progressBar) done() { fmt.Fprintln(b.w) }
+// initFailure is a function that failed to initialize.
+type initFailure struct {
+	function string
+	err      *invoke.FunctionError
+}
+
+func (f initFailure) Error() string {
+	return fmt.Sprintf("%s failed to initialize (its log above says why): %v", f.function, f.err)
+}

@@ -8,14 +8,27 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/loadgen"
 )
 
-func cmdLoadgen(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+func init() {
+	register(Command{
+		Name: "loadgen", Args: "[--url U | --kafka brokers|local] [--count n | --duration d] [flags]",
+		Summary: "play a population of players against the API",
+		Examples: []string{
+			"questlog loadgen --count 10000 --players 500 --seed 7",
+			"questlog loadgen --duration 30s --rate 200",
+			"questlog loadgen --kafka local --count 100000",
+			"questlog loadgen --url https://abc123.execute-api.us-east-1.amazonaws.com --count 1000",
+		},
+		Setup: setupLoadgen,
+	})
+}
+
+func setupLoadgen(fs *flag.FlagSet) Run {
 	var cfg loadgen.Config
 	fs.StringVar(&cfg.BaseURL, "url", "", "the API's base URL (default: the running emulator's, else http://127.0.0.1:3000); an API Gateway URL works too")
 	kafkaBrokers := fs.String("kafka", "", "write the events straight to Kafka at these brokers (host:port,…) instead of calling the API; 'local' is the running emulator's broker")
@@ -30,44 +43,46 @@ func cmdLoadgen(ctx context.Context, args []string) error {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed plays the same requests")
 	asJSON := fs.Bool("json", false, "print the result as JSON (with the counts by type, player and item)")
 	dataDir := fs.String("data-dir", "", "the emulator's data directory, to find it (default .local)")
-	quiet := fs.Bool("quiet", false, "no progress line")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if cfg.Count == 0 && cfg.Duration == 0 {
-		cfg.Count = 1000
-	}
-	dir := *dataDir
-	if dir == "" {
-		dir = ".local"
-	}
-	brokers, _, apiURL, running := emulator.Running(dir)
-	switch {
-	case *kafkaBrokers == "local":
-		if !running {
-			return errors.New("--kafka local: no emulator is running (start one with make run)")
+	quiet := fs.Bool("quiet", false, "no progress line (there is none when standard error is not a terminal)")
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
 		}
-		cfg.Brokers = brokers
-	case *kafkaBrokers != "":
-		cfg.Brokers = strings.Split(*kafkaBrokers, ",")
-	case cfg.BaseURL == "" && running && apiURL != "":
-		cfg.BaseURL = apiURL
-	case cfg.BaseURL == "":
-		cfg.BaseURL = "http://127.0.0.1:3000"
+		if cfg.Count == 0 && cfg.Duration == 0 {
+			cfg.Count = 1000
+		}
+		dir := *dataDir
+		if dir == "" {
+			dir = ".local"
+		}
+		brokers, _, apiURL, running := emulator.Running(dir)
+		switch {
+		case *kafkaBrokers == "local":
+			if !running {
+				return errors.New("--kafka local: no emulator is running (start one with make run)")
+			}
+			cfg.Brokers = brokers
+		case *kafkaBrokers != "":
+			cfg.Brokers = kafkaconf.Brokers(*kafkaBrokers)
+		case cfg.BaseURL == "" && running && apiURL != "":
+			cfg.BaseURL = apiURL
+		case cfg.BaseURL == "":
+			cfg.BaseURL = "http://127.0.0.1:3000"
+		}
+		if !*quiet {
+			cfg.Progress = progressOutput()
+		}
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+		res, err := loadgen.Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		}
+		res.Summary(os.Stdout)
+		return nil
 	}
-	if !*quiet {
-		cfg.Progress = os.Stderr
-	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	res, err := loadgen.Run(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	res.Summary(os.Stdout)
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/questlog/questlog/internal/testenv"
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/loadgen"
 )
@@ -21,10 +22,7 @@ import (
 // wrk runs Debian's wrk against url and returns requests per second.
 func wrk(b *testing.B, url string, connections int) float64 {
 	b.Helper()
-	if _, err := exec.LookPath("wrk"); err != nil {
-		b.Fatal("wrk is not installed: apt-get install wrk")
-	}
-	out, err := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(connections), "-d", "5s", url).CombinedOutput()
+	out, err := exec.Command(testenv.Need(b, "wrk", "apt-get install wrk"), "-t", "2", "-c", strconv.Itoa(connections), "-d", "5s", url).CombinedOutput()
 	if err != nil {
 		b.Fatalf("wrk: %v\n%s", err, out)
 	}

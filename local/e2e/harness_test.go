@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
@@ -209,3 +212,43 @@ func cmdOutput(t testing.TB, env []string, name string, args ...string) string {
 }
 
 func writeBytes(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// topicValues reads a topic from the earliest to the latest offset.
+func topicValues(t testing.TB, brokers []string, topic string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("list the end offsets of %s: %v", topic, err)
+	}
+	from, left := map[int32]kgo.Offset{}, map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			from[o.Partition], left[o.Partition] = kgo.NewOffset().AtStart(), o.Offset
+		}
+	})
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: from})
+	var values []string
+	for len(left) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if err := fetches.Err0(); err != nil {
+			t.Fatalf("read %s: %v", topic, err)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			values = append(values, string(r.Value))
+			if r.Offset >= left[r.Partition]-1 {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	return values
+}

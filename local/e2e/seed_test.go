@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/questlog/questlog/internal/job"
 	"github.com/questlog/questlog/internal/sink"
+	"github.com/questlog/questlog/internal/testenv"
 )
 
 // The reference pipeline's walkthrough, run for real: curl the routes,
@@ -49,16 +50,23 @@ func TestSeedWalkthrough(t *testing.T) {
 	}
 	garbage(t, e.Brokers, "\x00not an event")
 
-	// kcat, as in the reference: the events are on the topic, credentials are not.
-	out := cmdOutput(t, nil, "kcat", "-C", "-b", e.Brokers[0], "-t", "game-events", "-o", "beginning", "-e", "-q")
-	if n := strings.Count(out, `"event_type":"purchase_sword"`); n != 2 {
-		t.Errorf("kcat shows %d sword purchases, want 2:\n%s", n, out)
+	// The events are on the topic, credentials are not.
+	topic := strings.Join(topicValues(t, e.Brokers, "game-events"), "\n")
+	if n := strings.Count(topic, `"event_type":"purchase_sword"`); n != 2 {
+		t.Errorf("the topic holds %d sword purchases, want 2:\n%s", n, topic)
 	}
 	for _, secret := range []string{"s3cret", "c00kie", "k3y"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("a credential (%s) reached Kafka:\n%s", secret, out)
+		if strings.Contains(topic, secret) {
+			t.Errorf("a credential (%s) reached Kafka:\n%s", secret, topic)
 		}
 	}
+	t.Run("kcat", func(t *testing.T) { // as in the reference
+		kcat := testenv.Need(t, "kcat", "apt-get install kcat")
+		out := cmdOutput(t, nil, kcat, "-C", "-b", e.Brokers[0], "-t", "game-events", "-o", "beginning", "-e", "-q")
+		if n := strings.Count(out, `"event_type":"purchase_sword"`); n != 2 {
+			t.Errorf("kcat shows %d sword purchases, want 2:\n%s", n, out)
+		}
+	})
 
 	st := openStore(t, e.DatasetRoot)
 	want := map[string][]string{
@@ -102,12 +110,14 @@ func TestSeedWalkthrough(t *testing.T) {
 		return err == nil && len(dead) == 1 && string(dead[0].Value) == "\x00not an event", fmt.Sprint(dead, err)
 	})
 
-	// The reference's `hadoop fs -ls`, with Debian's hdfs CLI.
-	nn := strings.TrimPrefix(strings.TrimSuffix(e.DatasetRoot, "/tmp"), "hdfs://")
-	ls := cmdOutput(t, []string{"HADOOP_NAMENODE=" + nn}, "hdfs", "ls", "/tmp/default_hits/*")
-	if !strings.Contains(ls, ".parquet") {
-		t.Errorf("hdfs ls /tmp/default_hits:\n%s", ls)
-	}
+	t.Run("hdfs ls", func(t *testing.T) { // the reference's `hadoop fs -ls`, with Debian's hdfs CLI
+		hdfs := testenv.Need(t, "hdfs", "apt-get install hdfs-cli")
+		nn := strings.TrimPrefix(strings.TrimSuffix(e.DatasetRoot, "/tmp"), "hdfs://")
+		ls := cmdOutput(t, []string{"HADOOP_NAMENODE=" + nn}, hdfs, "ls", "/tmp/default_hits/*")
+		if !strings.Contains(ls, ".parquet") {
+			t.Errorf("hdfs ls /tmp/default_hits:\n%s", ls)
+		}
+	})
 
 	// The inventory reflects the purchases within a few seconds.
 	eventually(t, 30*time.Second, "divya's inventory", func() (bool, string) {
@@ -123,13 +133,16 @@ func TestSeedWalkthrough(t *testing.T) {
 
 func garbage(t *testing.T, brokers []string, values ...string) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "game-events", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	defer w.Close()
-	var msgs []kafka.Message
-	for _, v := range values {
-		msgs = append(msgs, kafka.Message{Value: []byte(v)})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("game-events"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+	defer cl.Close()
+	var recs []*kgo.Record
+	for _, v := range values {
+		recs = append(recs, &kgo.Record{Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 }

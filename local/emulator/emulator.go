@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/build"
 	"github.com/questlog/questlog/local/console"
@@ -176,7 +177,7 @@ func startServicesAndTemplate(ctx context.Context, cfg Config, exclusive bool, n
 	for _, w := range e.Template.Warnings {
 		cfg.Logger.Warn("template: " + w)
 	}
-	e.Brokers = splitList(e.Template.Parameters[ParamKafka])
+	e.Brokers = kafkaconf.Brokers(e.Template.Parameters[ParamKafka])
 	e.DatasetRoot = e.Template.Parameters[ParamDatasetRoot]
 	return e, nil
 }
@@ -392,16 +393,6 @@ func (e *Emulator) Close(ctx context.Context) error {
 		errs = append(errs, e.network.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // MappingStats is one event-source mapping's counters.

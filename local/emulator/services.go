@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,20 +70,37 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 	if err != nil {
 		return nil, err
 	}
-	_, kafkaOverridden := cfg.ParameterOverrides[ParamKafka]
-	_, rootOverridden := cfg.ParameterOverrides[ParamDatasetRoot]
+	kafkaOverride, kafkaOverridden := cfg.ParameterOverrides[ParamKafka]
+	rootOverride, rootOverridden := cfg.ParameterOverrides[ParamDatasetRoot]
 	kafkaOverridden = kafkaOverridden || !wantKafka
 	rootOverridden = rootOverridden || !wantHDFS
 	if lock == nil {
 		if exclusive && (!kafkaOverridden || !rootOverridden) {
 			return nil, fmt.Errorf("another emulator (pid %d) is running on %s: stop it, or give this one --data-dir", owner.PID, cfg.DataDir)
 		}
-		s.brokers, s.datasetRoot = owner.Brokers, owner.DatasetRoot
-		cfg.Logger.Info("using the services of the running emulator", "pid", owner.PID, "kafka", strings.Join(owner.Brokers, ","), "datasets", owner.DatasetRoot)
+		// Overrides win over the running emulator's services.
+		if !kafkaOverridden {
+			s.brokers = owner.Brokers
+		}
+		if !rootOverridden {
+			s.datasetRoot = owner.DatasetRoot
+		}
+		cfg.Logger.Info("using the services of the running emulator", "pid", owner.PID, "kafka", strings.Join(s.brokers, ","), "datasets", s.datasetRoot)
 		return s, nil
 	}
 	s.lock = lock
 	listen := listenFor(network)
+	// An override naming an embedded service's own address, where nothing
+	// listens yet, is served by the embedded service:
+	// DatasetRoot=hdfs://127.0.0.1:8020/other is the embedded HDFS, another
+	// directory.
+	if kafkaOverridden && wantKafka && unclaimed(kafkaOverride, cfg.KafkaAddr) {
+		kafkaOverridden = false
+	}
+	root := "/tmp"
+	if u, err := url.Parse(rootOverride); rootOverridden && wantHDFS && err == nil && u.Scheme == "hdfs" && unclaimed(u.Host, cfg.HDFSAddr) {
+		rootOverridden, root = false, "/"+strings.TrimPrefix(u.Path, "/")
+	}
 	if !kafkaOverridden {
 		b, err := kafka.Start(ctx, kafka.Config{
 			Addr: cfg.KafkaAddr, DataDir: filepath.Join(cfg.DataDir, "kafka"), DefaultPartitions: cfg.Partitions, Logger: cfg.Logger,
@@ -113,7 +131,7 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 		s.closers = append(s.closers, srv)
 		_, port, _ := net.SplitHostPort(srv.NameNodeAddr())
 		s.hdfsAddr = net.JoinHostPort(nnHost, port)
-		s.datasetRoot = "hdfs://" + s.hdfsAddr + "/tmp"
+		s.datasetRoot = "hdfs://" + s.hdfsAddr + root
 	}
 	return s, nil
 }
@@ -165,6 +183,20 @@ func Running(dataDir string) (brokers []string, datasetRoot, apiURL string, ok b
 		return nil, "", "", false
 	}
 	return owner.Brokers, owner.DatasetRoot, owner.APIURL, true
+}
+
+// unclaimed reports whether addr is the embedded service's address and
+// nothing listens there.
+func unclaimed(addr, embedded string) bool {
+	if addr != embedded {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return true
+	}
+	conn.Close()
+	return false
 }
 
 type closerFunc func() error

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/questlog/questlog/internal/kafkaconf"
 )
 
 // Starting positions (Mapping.StartingPosition).
@@ -141,7 +143,7 @@ func (m Mapping) Validate() error {
 			add("broker %q is not host:port", b)
 		}
 	}
-	if err := validTopic(m.Topic); err != nil {
+	if err := kafkaconf.ValidateTopic(m.Topic); err != nil {
 		add("%w", err)
 	}
 	switch m.startingPosition() {
@@ -169,22 +171,4 @@ func (m Mapping) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("esm: invalid mapping for function %q topic %q: %w", m.Function, m.Topic, errors.Join(errs...))
-}
-
-// validTopic applies Kafka's topic name rules.
-func validTopic(name string) error {
-	switch {
-	case name == "":
-		return errors.New("topic is required")
-	case name == "." || name == "..":
-		return fmt.Errorf("topic %q is not a valid name", name)
-	case len(name) > 249:
-		return errors.New("topic name is longer than 249 characters")
-	}
-	for _, c := range []byte(name) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("topic %q has characters other than ASCII letters, digits, '.', '_' and '-'", name)
-		}
-	}
-	return nil
 }

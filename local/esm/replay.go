@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/questlog/questlog/local/internal/kafkalog"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -161,7 +162,7 @@ func Replay(ctx context.Context, m Mapping, inv invoke.Invoker, opts ReplayOptio
 		kgo.SeedBrokers(m.Brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{m.Topic: consume}),
 		kgo.FetchMaxWait(500*time.Millisecond),
-		kgo.WithLogger(kgoLogger{log.With("component", "kgo")}),
+		kgo.WithLogger(kafkalog.Client(log)),
 	)
 	if err != nil {
 		return ReplaySummary{}, fmt.Errorf("esm: replay: %w", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/questlog/questlog/local/internal/kafkalog"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -77,7 +78,7 @@ func Run(ctx context.Context, m Mapping, inv invoke.Invoker, opts Options) error
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(fetchWait(m)),
 		kgo.FetchMinBytes(fetchMinBytes(m)),
-		kgo.WithLogger(kgoLogger{log.With("component", "kgo")}),
+		kgo.WithLogger(kafkalog.Client(log)),
 	)
 	if err != nil {
 		return fmt.Errorf("esm: create consumer: %w", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/questlog/questlog/internal/testenv"
 )
 
 // These tests drive Debian's hdfs CLI (package hdfs-cli: colinmarc/hdfs
@@ -26,9 +28,7 @@ func newCLI(t *testing.T, addr, user string) *cli {
 	t.Helper()
 	bin := "/usr/bin/hdfs"
 	if _, err := os.Stat(bin); err != nil {
-		if bin, err = exec.LookPath("hdfs"); err != nil {
-			t.Fatalf("the hdfs CLI is not installed; install it with `apt-get install hdfs-cli` (Debian package hdfs-cli, colinmarc/hdfs v2.3.0): %v", err)
-		}
+		bin = testenv.Need(t, "hdfs", "apt-get install hdfs-cli (Debian's package of colinmarc/hdfs v2.3.0)")
 	}
 	conf := t.TempDir() // an empty HADOOP_CONF_DIR: no real cluster config leaks in
 	var env []string

@@ -53,6 +53,11 @@ type FunctionError struct {
 	// "Sandbox.Timedout", "Runtime.ExitError", "Function.ResponseSizeTooLarge".
 	Type    string
 	Message string
+	// Init is set when the function never ran because its execution
+	// environment failed to initialize (a crash or an /init/error before
+	// the runtime's first poll, or the init timeout). The same event will
+	// fail the same way until the function or its configuration changes.
+	Init bool
 }
 
 func (e *FunctionError) Error() string { return fmt.Sprintf("%s: %s", e.Type, e.Message) }

@@ -1,9 +1,9 @@
 // Package kafka runs the emulator's embedded Kafka broker: a thin wrapper over
 // kfake (github.com/twmb/franz-go/pkg/kfake), a broker written in Go that
-// speaks the real Kafka wire protocol, so the game API (franz-go or
-// segmentio/kafka-go), the Lambda functions (segmentio/kafka-go), the event
-// source mappings (franz-go) and tools such as kcat all talk to it as they
-// would to a real cluster.
+// speaks the real Kafka wire protocol, so the Lambda functions
+// (segmentio/kafka-go), the rest of the emulator (franz-go: event source
+// mappings, replay, loadgen, generate-event) and tools such as kcat all talk
+// to it as they would to a real cluster.
 //
 // The broker is one node. Its topics are created explicitly through the
 // CreateTopics API when it starts (see EnsureTopics); metadata requests never
@@ -22,6 +22,8 @@ import (
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/questlog/questlog/local/internal/kafkalog"
 )
 
 // Defaults applied by Start.
@@ -139,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		// One broker on exactly this port (port 0: a free one).
 		kfake.Ports(port),
 		kfake.DefaultNumPartitions(cfg.defaultPartitions()),
-		kfake.WithLogger(slogLogger{log}),
+		kfake.WithLogger(kafkalog.Broker(log)),
 		// kfake always asks to listen on 127.0.0.1:<port>; we listen on
 		// the configured host instead and advertise a reachable host.
 		kfake.ListenFn(listenFn(cfg.listen(), host, cfg.AdvertisedHost)),
@@ -226,26 +228,3 @@ type advAddr struct{ hostport string }
 
 func (advAddr) Network() string  { return "tcp" }
 func (a advAddr) String() string { return a.hostport }
-
-// slogLogger adapts slog to kfake.Logger. kfake logs every request at info,
-// so its info level maps to slog DEBUG.
-type slogLogger struct{ l *slog.Logger }
-
-func (s slogLogger) Logf(level kfake.LogLevel, format string, args ...any) {
-	var lvl slog.Level
-	switch level {
-	case kfake.LogLevelError:
-		lvl = slog.LevelError
-	case kfake.LogLevelWarn:
-		lvl = slog.LevelWarn
-	case kfake.LogLevelInfo:
-		lvl = slog.LevelDebug
-	default:
-		lvl = slog.LevelDebug - 4
-	}
-	ctx := context.Background()
-	if !s.l.Enabled(ctx, lvl) {
-		return
-	}
-	s.l.Log(ctx, lvl, fmt.Sprintf(format, args...), "component", "kfake")
-}

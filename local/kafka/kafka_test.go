@@ -17,6 +17,8 @@ import (
 	segkafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/questlog/questlog/internal/testenv"
 )
 
 // childEnv switches the test binary into "run a broker and wait to be
@@ -360,6 +362,8 @@ func TestKill9Durability(t *testing.T) {
 	t.Logf("%d acknowledged records survived kill -9 (%d on disk)", len(ackedCopy), len(got))
 }
 
+// The Lambda functions' client, kafka-go (local/ itself uses franz-go),
+// works against the broker.
 func TestSegmentioKafkaGo(t *testing.T) {
 	b := startBroker(t, Config{Topics: []Topic{{Name: "seg", Partitions: 3}}})
 	ctx := testCtx(t)
@@ -403,10 +407,7 @@ func TestSegmentioKafkaGo(t *testing.T) {
 }
 
 func TestKcat(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("kcat not found (%v): install it (apt-get install kcat) to run the kcat interoperability test", err)
-	}
+	kcat := testenv.Need(t, "kcat", "apt-get install kcat")
 	b := startBroker(t, Config{Topics: []Topic{{Name: "kcat", Partitions: 1}}})
 	want := values(50, "kcat")
 	produce(t, b.Addrs(), "kcat", want)

@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/questlog/questlog/internal/kafkaconf"
 )
 
 // EnsureTopics creates the topics that do not exist yet on the cluster
@@ -31,7 +33,7 @@ func EnsureTopics(ctx context.Context, brokers []string, topics []Topic) error {
 
 	var errs []error
 	for _, t := range topics {
-		if err := ValidTopicName(t.Name); err != nil {
+		if err := kafkaconf.ValidateTopic(t.Name); err != nil {
 			return fmt.Errorf("kafka: ensure topics: %w", err)
 		}
 		p := int32(t.Partitions)
@@ -66,24 +68,4 @@ func EnsureTopics(ctx context.Context, brokers []string, topics []Topic) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// ValidTopicName reports whether name is a legal Kafka topic name: 1 to 249
-// characters from [a-zA-Z0-9._-], and not "." or "..". Real brokers reject
-// other names; kfake does not, so the emulator checks for it.
-func ValidTopicName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty topic name")
-	case name == "." || name == "..":
-		return fmt.Errorf("invalid topic name %q", name)
-	case len(name) > 249:
-		return fmt.Errorf("topic name %.20q... longer than 249 characters", name)
-	}
-	for _, c := range []byte(name) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("invalid topic name %q: only ASCII letters, digits, '.', '_' and '-' are allowed", name)
-		}
-	}
-	return nil
 }

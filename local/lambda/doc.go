@@ -84,7 +84,8 @@
 //
 // Close refuses new invocations (ErrClosed), fails requests still queued for
 // an environment, waits for invocations that have one until its context is
-// done, then sends SIGTERM to every process group and SIGKILL after
+// done (including the runtime's next poll, which ends an answered invocation
+// with its END and REPORT lines), then sends SIGTERM to every process group and SIGKILL after
 // Options.ShutdownGrace. Processes are started with Pdeathsig SIGKILL, so
 // they also die if the emulator itself is killed.
 //

@@ -503,6 +503,7 @@ func (e *environment) failCall(c *call, rep report, status, killed string,
 	default:
 		res = exitFailure(id, status)
 	}
+	res.Error.Init = !initialized
 	c.finish(res, &e.fn.stats.errors)
 	rep.status, rep.errorType = "error", ErrorTypeExit
 	switch {

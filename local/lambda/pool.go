@@ -22,8 +22,9 @@ type pool struct {
 	mu        sync.Mutex
 	idle      []*environment // stack: the last one was used most recently
 	all       map[*environment]struct{}
-	total     int // environments alive or starting, counted against limit
-	finishing int // busy environments that answered and will be free soon
+	total     int           // environments alive or starting, counted against limit
+	finishing int           // busy environments that answered and will be free soon
+	finished  chan struct{} // closed when finishing drops to 0; made by awaitFinishing
 	waiters   []*waiter
 	closed    bool // no new acquisitions
 	stopping  bool // environments are being shut down; new ones are killed
@@ -151,11 +152,39 @@ func (p *pool) addFinishing() {
 	p.mu.Unlock()
 }
 
+// finishedLocked counts down an environment that was finishing.
+func (p *pool) finishedLocked() {
+	p.finishing--
+	if p.finishing == 0 && p.finished != nil {
+		close(p.finished)
+		p.finished = nil
+	}
+}
+
+// awaitFinishing waits until every environment that answered has polled
+// again, or ctx is done.
+func (p *pool) awaitFinishing(ctx context.Context) {
+	p.mu.Lock()
+	if p.finishing == 0 {
+		p.mu.Unlock()
+		return
+	}
+	if p.finished == nil {
+		p.finished = make(chan struct{})
+	}
+	ch := p.finished
+	p.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}
+
 // release makes e available again: to the first waiter, else as idle.
 func (p *pool) release(e *environment, wasFinishing bool) {
 	p.mu.Lock()
 	if wasFinishing {
-		p.finishing--
+		p.finishedLocked()
 	}
 	if e.discarded || p.closed {
 		p.mu.Unlock()
@@ -198,7 +227,7 @@ func (p *pool) discard(e *environment, wasFinishing bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if wasFinishing {
-		p.finishing--
+		p.finishedLocked()
 	}
 	if e.discarded {
 		return

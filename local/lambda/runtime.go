@@ -274,9 +274,10 @@ func (f *function) run(ctx context.Context, c *call) (*environment, error) {
 
 // Close shuts the runtime down: new invocations fail with ErrClosed, and so
 // do requests still waiting for an environment; invocations that have one
-// may finish until ctx is done. Then every function process gets SIGTERM
-// and, after ShutdownGrace, SIGKILL; an invocation still running fails with
-// Runtime.ExitError. Close returns when all processes are reaped and the
+// may finish until ctx is done, and runtimes that answered may poll for the
+// next event (ending the invocation with its END and REPORT lines). Then
+// every function process gets SIGTERM and, after ShutdownGrace, SIGKILL; an
+// invocation still running fails with Runtime.ExitError. Close returns when all processes are reaped and the
 // runtime's goroutines have ended; the error is ctx's if it cut the wait
 // short. Later calls wait for the first one to finish.
 func (r *Runtime) Close(ctx context.Context) error {
@@ -307,6 +308,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 	case <-drained:
 	case <-ctx.Done():
 		err = fmt.Errorf("close lambda runtime: %w", context.Cause(ctx))
+	}
+	// An environment that answered polls again within microseconds; let it,
+	// so its invocation ends as it did (END, REPORT) rather than as killed.
+	for _, f := range r.fns {
+		f.pool.awaitFinishing(ctx)
 	}
 
 	r.mu.Lock()

@@ -219,8 +219,8 @@ func TestExitDuringInit(t *testing.T) {
 	rt, logs := newRuntime(t, lambda.Options{}, fn("exitinit"))
 	res := call(t, rt, "exitinit", `{}`)
 	want := "RequestId: " + res.RequestID + " Error: Runtime exited with error: exit status 1"
-	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want {
-		t.Fatalf("result error = %+v, want Runtime.ExitError %q", res.Error, want)
+	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want || !res.Error.Init {
+		t.Fatalf("result error = %+v, want Runtime.ExitError %q during init", res.Error, want)
 	}
 	assertErrorPayload(t, res)
 	logs.waitFor(t, "exitinit | cannot load configuration")
@@ -236,8 +236,8 @@ func TestExitDuringInvocation(t *testing.T) {
 	rt, logs := newRuntime(t, lambda.Options{}, fn("exitmid"))
 	res := call(t, rt, "exitmid", `{}`)
 	want := "RequestId: " + res.RequestID + " Error: Runtime exited with error: exit status 3"
-	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want {
-		t.Fatalf("result error = %+v, want Runtime.ExitError %q", res.Error, want)
+	if res.Error == nil || res.Error.Type != "Runtime.ExitError" || res.Error.Message != want || res.Error.Init {
+		t.Fatalf("result error = %+v, want Runtime.ExitError %q after init", res.Error, want)
 	}
 	logs.waitFor(t, "REPORT RequestId: "+res.RequestID)
 	if r := findLine(t, logs, "REPORT RequestId: "+res.RequestID); !strings.HasSuffix(r, "\tStatus: error\tError Type: Runtime.ExitError\t") {
@@ -581,6 +581,33 @@ func TestCloseDrainsInFlight(t *testing.T) {
 	for _, pid := range []int{idle.PID, slept.PID} {
 		if processAlive(pid) {
 			t.Errorf("process %d alive after Close", pid)
+		}
+	}
+}
+
+// TestCloseRightAfterInvokeReportsSuccess: a one-shot invoke closes the
+// runtime as soon as the function answered, before the runtime polled
+// again. The invocation succeeded, so its REPORT says so: no "Status:
+// error" (it used to say Runtime.ExitError, from the shutdown kill).
+func TestCloseRightAfterInvokeReportsSuccess(t *testing.T) {
+	t.Parallel()
+	for range 5 { // the race it guards against is lost in microseconds
+		logs := &logBuffer{}
+		rt, err := lambda.New([]lambda.Function{fn("echo")}, lambda.Options{LogOutput: logs, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := call(t, rt, "echo", `{"hello":1}`)
+		ok(t, res, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = rt.Close(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+		report := findLine(t, logs, "REPORT RequestId: "+res.RequestID)
+		if strings.Contains(report, "Status:") || strings.Contains(report, "Error Type") {
+			t.Fatalf("REPORT of a successful invocation = %q, want no status", report)
 		}
 	}
 }

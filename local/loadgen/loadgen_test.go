@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/questlog/questlog/internal/api"
 	"github.com/questlog/questlog/internal/catalog"
 	"github.com/questlog/questlog/internal/event"
@@ -130,5 +132,15 @@ func TestKafkaMode(t *testing.T) {
 	byType, byItem, total := countTopic(t, addr)
 	if res.Accepted != 2000 || total != 2000 || !reflect.DeepEqual(byType, res.ByType) || !reflect.DeepEqual(byItem, res.QuantityByItem) {
 		t.Errorf("kafka mode: accepted %d, topic %d %v %v vs %v %v", res.Accepted, total, byType, byItem, res.ByType, res.QuantityByItem)
+	}
+	// A player's events are on the partition the API functions (kafka-go's
+	// Murmur2Balancer) would have put them on, as the inventory needs.
+	for _, m := range kafkatest.ReadAll(t, addr, 3) {
+		if m.Key == nil {
+			continue
+		}
+		if want := (&kafka.Murmur2Balancer{}).Balance(kafka.Message{Key: m.Key}, 0, 1, 2); m.Partition != want {
+			t.Fatalf("player %s on partition %d, the API would use %d", m.Key, m.Partition, want)
+		}
 	}
 }

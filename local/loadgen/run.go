@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/questlog/questlog/internal/catalog"
 	"github.com/questlog/questlog/internal/event"
@@ -87,7 +87,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.Topic == "" {
 			return nil, errors.New("kafka mode needs a topic")
 		}
-		send = newKafkaSender(cfg)
+		ks, err := newKafkaSender(cfg)
+		if err != nil {
+			return nil, err
+		}
+		send = ks
 	case cfg.BaseURL != "":
 		send = newHTTPSender(cfg)
 	default:
@@ -225,41 +229,48 @@ func (s *httpSender) do(ctx context.Context, a Action) outcome {
 }
 
 type kafkaSender struct {
-	w *kafka.Writer
+	cl *kgo.Client
 }
 
-func newKafkaSender(cfg Config) *kafkaSender {
-	return &kafkaSender{w: &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond,
-		WriteTimeout: cfg.Timeout, ReadTimeout: cfg.Timeout,
-	}}
+// newKafkaSender produces as the API functions publish: acks=all, and a
+// keyed record (the player) on the partition of Kafka's Java partitioner
+// (murmur2), as kafka-go's Murmur2Balancer in the functions picks it.
+func newKafkaSender(cfg Config) (*kafkaSender, error) {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProduceRequestTimeout(cfg.Timeout),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: kafka client: %w", err)
+	}
+	return &kafkaSender{cl: cl}, nil
 }
 
 func (s *kafkaSender) mode() string   { return "kafka" }
 func (s *kafkaSender) batchSize() int { return 500 }
-func (s *kafkaSender) close()         { s.w.Close() }
+func (s *kafkaSender) close()         { s.cl.Close() }
 
 func (s *kafkaSender) send(ctx context.Context, batch []Action) []outcome {
-	msgs := make([]kafka.Message, len(batch))
+	recs := make([]*kgo.Record, len(batch))
 	for i, a := range batch {
-		e := EventFor(a, time.Now())
-		value, _ := json.Marshal(e)
-		msgs[i] = kafka.Message{Value: value}
+		value, _ := json.Marshal(EventFor(a, time.Now()))
+		recs[i] = &kgo.Record{Value: value}
 		if a.User != "" {
-			msgs[i].Key = []byte(a.User)
+			recs[i].Key = []byte(a.User)
 		}
 	}
 	start := time.Now()
-	err := s.w.WriteMessages(ctx, msgs...)
+	results := s.cl.ProduceSync(ctx, recs...)
 	took := time.Since(start)
+	failed := map[*kgo.Record]bool{} // results come in completion order
+	for _, r := range results {
+		failed[r.Record] = r.Err != nil
+	}
 	out := make([]outcome, len(batch))
-	var werrs kafka.WriteErrors
-	for i := range out {
+	for i, r := range recs {
 		out[i] = outcome{latency: took, status: "acked", ok: true}
-		switch {
-		case errors.As(err, &werrs) && werrs[i] == nil:
-		case err != nil:
+		if failed[r] {
 			out[i] = outcome{latency: took, status: "kafka error"}
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"math"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // shortTags maps CloudFormation's YAML short-form tags to the key of the

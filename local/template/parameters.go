@@ -228,7 +228,7 @@ func ParseParameterOverrides(s string) (map[string]string, error) {
 			}
 			key, val = k, v
 		}
-		if !isLogicalID(key) {
+		if !IsLogicalID(key) {
 			return nil, fmt.Errorf("parameter override %q: parameter names are alphanumeric: %w", tok.raw, ErrParameter)
 		}
 		out[key] = val
@@ -289,9 +289,10 @@ func splitOverrides(s string) ([]overrideToken, error) {
 	return toks, nil
 }
 
-// isLogicalID reports whether s is a valid CloudFormation logical ID or
-// parameter name (ASCII letters and digits).
-func isLogicalID(s string) bool {
+// IsLogicalID reports whether s is a valid CloudFormation logical ID or
+// parameter name: one or more ASCII letters and digits. The build checks
+// its targets with it too, since an ID becomes a make target and a path.
+func IsLogicalID(s string) bool {
 	if s == "" {
 		return false
 	}

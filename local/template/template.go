@@ -263,7 +263,7 @@ func (l *loader) resources() (map[string]map[string]any, error) {
 	out := make(map[string]map[string]any, len(m))
 	for id, v := range m {
 		path := "Resources." + id
-		if !isLogicalID(id) {
+		if !IsLogicalID(id) {
 			return nil, invalidf(path, "logical IDs must be alphanumeric")
 		}
 		res, ok := v.(map[string]any)

@@ -1,4 +1,23 @@
-// WRITE_BLOCK (op 80, 0x50)
+package datanode
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+// writeIdleTimeout closes a write connection that sends nothing for this
+// long. The client sends a heartbeat every 30 seconds while a block is open.
+const writeIdleTimeout = 5 * time.Minute
+
+func init() { registerOp(80, writeBlock) }
+
+// writeBlock serves WRITE_BLOCK (op 80, 0x50).
 //
 // RPC: DataTransferProtocol.writeBlock. The client sends OpWriteBlockProto,
 // the DataNode answers with a varint-delimited BlockOpResponseProto, then
@@ -28,25 +47,6 @@
 // Deliberate gaps: no pipelines (a request naming downstream targets is
 // refused with ERROR_UNSUPPORTED), no recovery stages, no block tokens, no
 // SASL or encryption, no cachingStrategy or storage types.
-package datanode
-
-import (
-	"bufio"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"time"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-// writeIdleTimeout closes a write connection that sends nothing for this
-// long. The client sends a heartbeat every 30 seconds while a block is open.
-const writeIdleTimeout = 5 * time.Minute
-
-func init() { registerOp(80, writeBlock) }
-
 func writeBlock(dn *DataNode, c net.Conn, r *bufio.Reader) error {
 	var op pb.OpWriteBlockProto
 	if err := readDelimited(r, &op, maxOpMessage); err != nil {

@@ -1,4 +1,21 @@
-// READ_BLOCK (op 81, 0x51)
+package datanode
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { registerOp(81, readBlock) }
+
+// readBlock serves READ_BLOCK (op 81, 0x51).
 //
 // RPC: DataTransferProtocol.readBlock. The client sends OpReadBlockProto
 // (offset and len within the block), the DataNode answers with a
@@ -29,23 +46,6 @@
 //
 // Deliberate gaps: no block tokens, no short-circuit reads, no
 // cachingStrategy, no SASL or encryption.
-package datanode
-
-import (
-	"bufio"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"time"
-
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { registerOp(81, readBlock) }
-
 func readBlock(dn *DataNode, c net.Conn, r *bufio.Reader) error {
 	var op pb.OpReadBlockProto
 	if err := readDelimited(r, &op, maxOpMessage); err != nil {

@@ -1,17 +1,3 @@
-// BLOCK_CHECKSUM (op 85, 0x55)
-//
-// RPC: DataTransferProtocol.blockChecksum, used by the CLI's `checksum`
-// (FileReader.Checksum). The client sends OpBlockChecksumProto and reads one
-// BlockOpResponseProto.
-//
-// Behavior: answers with the MD5 of the replica's stored chunk checksums
-// (big-endian CRCs of 512-byte chunks), bytesPerCrc 512, crcPerBlock = the
-// number of chunk checksums and the replica's checksum type, as a real
-// DataNode computes MD5MD5CRC block checksums. A file written with CRC32C
-// therefore has the same file checksum as on a real cluster.
-//
-// Deliberate gaps: no COMPOSITE_CRC mode (blockChecksumOptions is ignored),
-// no striped (erasure coded) blocks, no block tokens.
 package datanode
 
 import (
@@ -28,6 +14,20 @@ import (
 
 func init() { registerOp(85, blockChecksum) }
 
+// blockChecksum serves BLOCK_CHECKSUM (op 85, 0x55).
+//
+// RPC: DataTransferProtocol.blockChecksum, used by the CLI's `checksum`
+// (FileReader.Checksum). The client sends OpBlockChecksumProto and reads one
+// BlockOpResponseProto.
+//
+// Behavior: answers with the MD5 of the replica's stored chunk checksums
+// (big-endian CRCs of 512-byte chunks), bytesPerCrc 512, crcPerBlock = the
+// number of chunk checksums and the replica's checksum type, as a real
+// DataNode computes MD5MD5CRC block checksums. A file written with CRC32C
+// therefore has the same file checksum as on a real cluster.
+//
+// Deliberate gaps: no COMPOSITE_CRC mode (blockChecksumOptions is ignored),
+// no striped (erasure coded) blocks, no block tokens.
 func blockChecksum(dn *DataNode, c net.Conn, r *bufio.Reader) error {
 	var op pb.OpBlockChecksumProto
 	if err := readDelimited(r, &op, maxOpMessage); err != nil {

@@ -1,24 +1,3 @@
-// addBlock
-//
-// RPC: ClientProtocol.addBlock(AddBlockRequestProto{src, clientName,
-// previous, fileId}) returns AddBlockResponseProto{block}.
-//
-// Behavior:
-//   - The file is found by fileId when sent (v2.4), else by path, and must be
-//     under construction and leased to clientName (LeaseExpiredException
-//     otherwise; FileNotFoundException when it is gone).
-//   - previous, when sent, must be the current last block; it is committed
-//     with its final numBytes after checking that the DataNode finalized a
-//     replica of exactly that length. A new block is then allocated at the
-//     end of the file, writable up to the file's block size, and returned
-//     with the single DataNode as location and an empty token.
-//   - previous absent is fine for the first block and after an append whose
-//     last block was full. A retry (previous = the penultimate block, or
-//     absent for the first block) gets the already allocated, still empty
-//     block back, as in Hadoop's analyzeFileState.
-//
-// Deliberate gaps: excludeNodes, favoredNodes and flags are ignored; no
-// block placement, no minimum replication wait.
 package namenode
 
 import (
@@ -77,6 +56,27 @@ func (nn *NameNode) checkReplica(b *blockInfo, n int64) error {
 	return errIO("block %d: client reports %d bytes, datanode has %d (present %v, finalized %v)", b.id, n, have, ok, finalized)
 }
 
+// addBlock answers the addBlock RPC.
+//
+// RPC: ClientProtocol.addBlock(AddBlockRequestProto{src, clientName,
+// previous, fileId}) returns AddBlockResponseProto{block}.
+//
+// Behavior:
+//   - The file is found by fileId when sent (v2.4), else by path, and must be
+//     under construction and leased to clientName (LeaseExpiredException
+//     otherwise; FileNotFoundException when it is gone).
+//   - previous, when sent, must be the current last block; it is committed
+//     with its final numBytes after checking that the DataNode finalized a
+//     replica of exactly that length. A new block is then allocated at the
+//     end of the file, writable up to the file's block size, and returned
+//     with the single DataNode as location and an empty token.
+//   - previous absent is fine for the first block and after an append whose
+//     last block was full. A retry (previous = the penultimate block, or
+//     absent for the first block) gets the already allocated, still empty
+//     block back, as in Hadoop's analyzeFileState.
+//
+// Deliberate gaps: excludeNodes, favoredNodes and flags are ignored; no
+// block placement, no minimum replication wait.
 func (nn *NameNode) addBlock(c *call, req *pb.AddBlockRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	var resp *pb.AddBlockResponseProto

@@ -1,20 +1,3 @@
-// append
-//
-// RPC: ClientProtocol.append(AppendRequestProto{src, clientName}) returns
-// AppendResponseProto{block, stat}.
-//
-// Behavior: the file goes back under construction, leased to clientName.
-// stat is always returned (both client versions dereference it) with the
-// file's block size, replication and fileId. When the last block exists and
-// is not full it is returned in block with its current length, reopened for
-// writing (the client resumes it with PIPELINE_SETUP_APPEND); otherwise block
-// is unset and the client calls addBlock with no previous block.
-// A missing path or a directory is FileNotFoundException; a file held by a
-// live writer is AlreadyBeingCreatedException (past the soft limit it is
-// recovered first); WRITE on the file is required.
-//
-// Deliberate gaps: the NEW_BLOCK flag is ignored; no generation stamp bump
-// (the client reuses the block's stamp); no truncate interplay.
 package namenode
 
 import (
@@ -50,6 +33,23 @@ func (op *opAppend) apply(nn *NameNode) error {
 	return nil
 }
 
+// appendFile answers the append RPC.
+//
+// RPC: ClientProtocol.append(AppendRequestProto{src, clientName}) returns
+// AppendResponseProto{block, stat}.
+//
+// Behavior: the file goes back under construction, leased to clientName.
+// stat is always returned (both client versions dereference it) with the
+// file's block size, replication and fileId. When the last block exists and
+// is not full it is returned in block with its current length, reopened for
+// writing (the client resumes it with PIPELINE_SETUP_APPEND); otherwise block
+// is unset and the client calls addBlock with no previous block.
+// A missing path or a directory is FileNotFoundException; a file held by a
+// live writer is AlreadyBeingCreatedException (past the soft limit it is
+// recovered first); WRITE on the file is required.
+//
+// Deliberate gaps: the NEW_BLOCK flag is ignored; no generation stamp bump
+// (the client reuses the block's stamp); no truncate interplay.
 func (nn *NameNode) appendFile(c *call, req *pb.AppendRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	src, client := req.GetSrc(), req.GetClientName()

@@ -1,19 +1,3 @@
-// complete
-//
-// RPC: ClientProtocol.complete(CompleteRequestProto{src, clientName, last,
-// fileId}) returns CompleteResponseProto{result}.
-//
-// Behavior: the file (by fileId, else path) must be leased to clientName.
-// last, when sent, must be the file's last block: it is committed with its
-// numBytes after checking the DataNode holds a finalized replica of exactly
-// that length (an IOException otherwise, never result=false, which the Go
-// client does not retry). Without last, an uncommitted last block is
-// committed at its known length, or dropped if it never got data. The file
-// is closed, its mtime set and the lease released; result is true. A repeated
-// complete of a closed file whose last block matches is also true
-// (HDFS-3031).
-//
-// Deliberate gaps: no minimum replication wait.
 package namenode
 
 import (
@@ -62,6 +46,22 @@ func (op *opClose) apply(nn *NameNode) error {
 	return nil
 }
 
+// complete answers the complete RPC.
+//
+// RPC: ClientProtocol.complete(CompleteRequestProto{src, clientName, last,
+// fileId}) returns CompleteResponseProto{result}.
+//
+// Behavior: the file (by fileId, else path) must be leased to clientName.
+// last, when sent, must be the file's last block: it is committed with its
+// numBytes after checking the DataNode holds a finalized replica of exactly
+// that length (an IOException otherwise, never result=false, which the Go
+// client does not retry). Without last, an uncommitted last block is
+// committed at its known length, or dropped if it never got data. The file
+// is closed, its mtime set and the lease released; result is true. A repeated
+// complete of a closed file whose last block matches is also true
+// (HDFS-3031).
+//
+// Deliberate gaps: no minimum replication wait.
 func (nn *NameNode) complete(c *call, req *pb.CompleteRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	err := nn.mutate(func(t *txn) error {

@@ -1,30 +1,3 @@
-// create
-//
-// RPC: ClientProtocol.create(CreateRequestProto{src, masked, clientName,
-// createFlag, createParent, replication, blockSize}) returns
-// CreateResponseProto{fs}.
-//
-// Behavior (FSDirWriteFileOp, FileSystem spec "create"):
-//   - The new file exists at once, length 0, visible to all, under
-//     construction and leased to clientName. fs is always returned with
-//     fileId, blocksize and replication (v2.4 dereferences it).
-//   - A directory at src is FileAlreadyExistsException; a missing parent is
-//     FileNotFoundException unless createParent; a file ancestor is
-//     ParentNotDirectoryException.
-//   - A file under construction whose holder (any client, including the
-//     caller) renewed within the soft limit is AlreadyBeingCreatedException.
-//     Past the soft limit the file is recovered first (leases.go).
-//   - An existing closed file is FileAlreadyExistsException without
-//     OVERWRITE (flag 2); with it the old file and its blocks are replaced.
-//   - WRITE on the parent is required (and the sticky bit honored when
-//     replacing). The mode is masked & 01777; the group is the parent's.
-//   - blockSize must be a positive multiple of 512 (HadoopIllegalArgument-
-//     Exception otherwise); 0 means the server default. replication must be
-//     1..512 and is stored as asked, though there is a single DataNode.
-//
-// Deliberate gaps: CreateFlag APPEND (append-or-create), LAZY_PERSIST,
-// NEW_BLOCK and storage policies are not supported (APPEND is refused with an
-// IOException); no encryption zones, no umask.
 package namenode
 
 import (
@@ -130,6 +103,33 @@ func (nn *NameNode) checkLeaseFree(t *txn, f *inode, op, src, client string) err
 	return nn.recoverFile(t, f, "soft limit passed, "+client+" wants the file")
 }
 
+// create answers the create RPC.
+//
+// RPC: ClientProtocol.create(CreateRequestProto{src, masked, clientName,
+// createFlag, createParent, replication, blockSize}) returns
+// CreateResponseProto{fs}.
+//
+// Behavior (FSDirWriteFileOp, FileSystem spec "create"):
+//   - The new file exists at once, length 0, visible to all, under
+//     construction and leased to clientName. fs is always returned with
+//     fileId, blocksize and replication (v2.4 dereferences it).
+//   - A directory at src is FileAlreadyExistsException; a missing parent is
+//     FileNotFoundException unless createParent; a file ancestor is
+//     ParentNotDirectoryException.
+//   - A file under construction whose holder (any client, including the
+//     caller) renewed within the soft limit is AlreadyBeingCreatedException.
+//     Past the soft limit the file is recovered first (leases.go).
+//   - An existing closed file is FileAlreadyExistsException without
+//     OVERWRITE (flag 2); with it the old file and its blocks are replaced.
+//   - WRITE on the parent is required (and the sticky bit honored when
+//     replacing). The mode is masked & 01777; the group is the parent's.
+//   - blockSize must be a positive multiple of 512 (HadoopIllegalArgument-
+//     Exception otherwise); 0 means the server default. replication must be
+//     1..512 and is stored as asked, though there is a single DataNode.
+//
+// Deliberate gaps: CreateFlag APPEND (append-or-create), LAZY_PERSIST,
+// NEW_BLOCK and storage policies are not supported (APPEND is refused with an
+// IOException); no encryption zones, no umask.
 func (nn *NameNode) create(c *call, req *pb.CreateRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	src, client := req.GetSrc(), req.GetClientName()

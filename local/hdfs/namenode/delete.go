@@ -1,18 +1,3 @@
-// delete
-//
-// RPC: ClientProtocol.delete(DeleteRequestProto{src, recursive}) returns
-// DeleteResponseProto{result}.
-//
-// Behavior (FileSystem spec "delete"): a missing path is result=false; a
-// file or an empty directory is removed (true); a non-empty directory
-// without recursive is PathIsNotEmptyDirectoryException (the client maps it
-// to syscall.ENOTEMPTY); with recursive the subtree goes atomically with its
-// blocks and the leases of open files in it. "/" is never deleted (false).
-// WRITE on the parent is required, the sticky bit is honored, and a
-// non-empty directory needs ALL on every directory in it. Replicas are
-// deleted once the edit is durable.
-//
-// Deliberate gaps: no trash (the client never asks), no snapshots.
 package namenode
 
 import (
@@ -45,6 +30,21 @@ func (op *opDelete) apply(nn *NameNode) error {
 	return nil
 }
 
+// delete answers the delete RPC.
+//
+// RPC: ClientProtocol.delete(DeleteRequestProto{src, recursive}) returns
+// DeleteResponseProto{result}.
+//
+// Behavior (FileSystem spec "delete"): a missing path is result=false; a
+// file or an empty directory is removed (true); a non-empty directory
+// without recursive is PathIsNotEmptyDirectoryException (the client maps it
+// to syscall.ENOTEMPTY); with recursive the subtree goes atomically with its
+// blocks and the leases of open files in it. "/" is never deleted (false).
+// WRITE on the parent is required, the sticky bit is honored, and a
+// non-empty directory needs ALL on every directory in it. Replicas are
+// deleted once the edit is durable.
+//
+// Deliberate gaps: no trash (the client never asks), no snapshots.
 func (nn *NameNode) delete(c *call, req *pb.DeleteRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	deleted := false

@@ -1,4 +1,14 @@
-// getBlockLocations
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("getBlockLocations", (*NameNode).getBlockLocations) }
+
+// getBlockLocations answers the getBlockLocations RPC.
 //
 // RPC: ClientProtocol.getBlockLocations(GetBlockLocationsRequestProto{src,
 // offset, length}) returns GetBlockLocationsResponseProto{locations}.
@@ -13,16 +23,6 @@
 //
 // Deliberate gaps: no access-time update, no cached locations, no sorting by
 // distance (there is one node).
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("getBlockLocations", (*NameNode).getBlockLocations) }
-
 func (nn *NameNode) getBlockLocations(c *call, req *pb.GetBlockLocationsRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	nn.mu.Lock()

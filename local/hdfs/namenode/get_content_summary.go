@@ -1,4 +1,14 @@
-// getContentSummary
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("getContentSummary", (*NameNode).getContentSummary) }
+
+// getContentSummary answers the getContentSummary RPC.
 //
 // RPC: ClientProtocol.getContentSummary(GetContentSummaryRequestProto{path})
 // returns GetContentSummaryResponseProto{summary}.
@@ -11,16 +21,6 @@
 //
 // Deliberate gaps: no quotas, no snapshot or erasure-coding counts, no
 // per-storage-type figures.
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("getContentSummary", (*NameNode).getContentSummary) }
-
 func (nn *NameNode) getContentSummary(c *call, req *pb.GetContentSummaryRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	nn.mu.Lock()

@@ -1,4 +1,14 @@
-// getFileInfo
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("getFileInfo", (*NameNode).getFileInfo) }
+
+// getFileInfo answers the getFileInfo RPC.
 //
 // RPC: ClientProtocol.getFileInfo(GetFileInfoRequestProto{src}) returns
 // GetFileInfoResponseProto{fs}.
@@ -11,16 +21,6 @@
 //
 // Deliberate gaps: no symlinks, no /.reserved paths, no storage policy or
 // erasure coding fields, no access-time update.
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("getFileInfo", (*NameNode).getFileInfo) }
-
 func (nn *NameNode) getFileInfo(c *call, req *pb.GetFileInfoRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	nn.mu.Lock()

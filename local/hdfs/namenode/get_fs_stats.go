@@ -1,15 +1,3 @@
-// getFsStats
-//
-// RPC: ClientProtocol.getFsStats(GetFsStatusRequestProto) returns
-// GetFsStatsResponseProto.
-//
-// Behavior: capacity and remaining are those of the file system holding the
-// data directory (statfs), used is the bytes held in replicas, and
-// missing_blocks counts blocks the startup block report found missing or
-// short. capacity is never 0 (the CLI's df divides by it).
-// under_replicated and corrupt_blocks are 0.
-//
-// Deliberate gaps: no per-DataNode reports, no pending deletion counts.
 package namenode
 
 import (
@@ -22,6 +10,18 @@ import (
 
 func init() { register("getFsStats", (*NameNode).getFsStats) }
 
+// getFsStats answers the getFsStats RPC.
+//
+// RPC: ClientProtocol.getFsStats(GetFsStatusRequestProto) returns
+// GetFsStatsResponseProto.
+//
+// Behavior: capacity and remaining are those of the file system holding the
+// data directory (statfs), used is the bytes held in replicas, and
+// missing_blocks counts blocks the startup block report found missing or
+// short. capacity is never 0 (the CLI's df divides by it).
+// under_replicated and corrupt_blocks are 0.
+//
+// Deliberate gaps: no per-DataNode reports, no pending deletion counts.
 func (nn *NameNode) getFsStats(c *call, req *pb.GetFsStatusRequestProto) (proto.Message, error) {
 	used := uint64(nn.replicas.Used())
 	var st syscall.Statfs_t

@@ -1,4 +1,16 @@
-// getListing
+package namenode
+
+import (
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("getListing", (*NameNode).getListing) }
+
+// getListing answers the getListing RPC.
 //
 // RPC: ClientProtocol.getListing(GetListingRequestProto{src, startAfter,
 // needLocation}) returns GetListingResponseProto{dirList}.
@@ -14,18 +26,6 @@
 //
 // Deliberate gaps: needLocation is ignored (no located statuses); no
 // snapshots (.snapshot).
-package namenode
-
-import (
-	"sort"
-
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("getListing", (*NameNode).getListing) }
-
 func (nn *NameNode) getListing(c *call, req *pb.GetListingRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	nn.mu.Lock()

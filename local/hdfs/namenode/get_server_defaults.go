@@ -1,14 +1,3 @@
-// getServerDefaults
-//
-// RPC: ClientProtocol.getServerDefaults(GetServerDefaultsRequestProto)
-// returns GetServerDefaultsResponseProto{serverDefaults}.
-//
-// Behavior: the configured block size, 512 bytes per checksum, 64 KiB write
-// packets, replication 1, CRC32C, no trash, and encryptDataTransfer false
-// (true would make the client ask for data encryption keys and SASL). The Go
-// client asks before its first create and before dialing a DataNode.
-//
-// Deliberate gaps: no key provider, no storage policies.
 package namenode
 
 import (
@@ -19,6 +8,17 @@ import (
 
 func init() { register("getServerDefaults", (*NameNode).getServerDefaults) }
 
+// getServerDefaults answers the getServerDefaults RPC.
+//
+// RPC: ClientProtocol.getServerDefaults(GetServerDefaultsRequestProto)
+// returns GetServerDefaultsResponseProto{serverDefaults}.
+//
+// Behavior: the configured block size, 512 bytes per checksum, 64 KiB write
+// packets, replication 1, CRC32C, no trash, and encryptDataTransfer false
+// (true would make the client ask for data encryption keys and SASL). The Go
+// client asks before its first create and before dialing a DataNode.
+//
+// Deliberate gaps: no key provider, no storage policies.
 func (nn *NameNode) getServerDefaults(c *call, req *pb.GetServerDefaultsRequestProto) (proto.Message, error) {
 	return &pb.GetServerDefaultsResponseProto{ServerDefaults: &pb.FsServerDefaultsProto{
 		BlockSize:           proto.Uint64(uint64(nn.cfg.BlockSize)),

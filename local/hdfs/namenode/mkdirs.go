@@ -1,18 +1,3 @@
-// mkdirs
-//
-// RPC: ClientProtocol.mkdirs(MkdirsRequestProto{src, masked, createParent})
-// returns MkdirsResponseProto{result}.
-//
-// Behavior (FSDirMkdirOp): an existing directory is success; an existing
-// file is FileAlreadyExistsException; a missing parent without createParent
-// is FileNotFoundException; an ancestor that is a file is
-// ParentNotDirectoryException. New directories get masked & 01777 (the CLI
-// sends os.ModeDir in the high bits), implicit ancestors that mode plus u+wx;
-// the owner is the caller, the group the parent's. WRITE is needed on the
-// deepest existing ancestor. result is always true.
-//
-// Deliberate gaps: no umask (the client sends the mode unmasked, as HDFS
-// would apply fs.permissions.umask-mode), no quotas, no ACLs.
 package namenode
 
 import (
@@ -53,6 +38,21 @@ func (op *opMkdir) apply(nn *NameNode) error {
 	return nil
 }
 
+// mkdirs answers the mkdirs RPC.
+//
+// RPC: ClientProtocol.mkdirs(MkdirsRequestProto{src, masked, createParent})
+// returns MkdirsResponseProto{result}.
+//
+// Behavior (FSDirMkdirOp): an existing directory is success; an existing
+// file is FileAlreadyExistsException; a missing parent without createParent
+// is FileNotFoundException; an ancestor that is a file is
+// ParentNotDirectoryException. New directories get masked & 01777 (the CLI
+// sends os.ModeDir in the high bits), implicit ancestors that mode plus u+wx;
+// the owner is the caller, the group the parent's. WRITE is needed on the
+// deepest existing ancestor. result is always true.
+//
+// Deliberate gaps: no umask (the client sends the mode unmasked, as HDFS
+// would apply fs.permissions.umask-mode), no quotas, no ACLs.
 func (nn *NameNode) mkdirs(c *call, req *pb.MkdirsRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	perm := req.GetMasked().GetPerm() & permMask

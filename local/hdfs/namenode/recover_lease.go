@@ -1,4 +1,14 @@
-// recoverLease
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("recoverLease", (*NameNode).recoverLease) }
+
+// recoverLease answers the recoverLease RPC.
 //
 // RPC: ClientProtocol.recoverLease(RecoverLeaseRequestProto{src, clientName})
 // returns RecoverLeaseResponseProto{result}.
@@ -12,16 +22,6 @@
 //
 // Deliberate gaps: none beyond recovery being synchronous (HDFS answers
 // false while the DataNode recovers the block).
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("recoverLease", (*NameNode).recoverLease) }
-
 func (nn *NameNode) recoverLease(c *call, req *pb.RecoverLeaseRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	err := nn.mutate(func(t *txn) error {

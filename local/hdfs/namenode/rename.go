@@ -1,4 +1,14 @@
-// rename
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("rename", (*NameNode).rename) }
+
+// rename answers the rename RPC.
 //
 // RPC: ClientProtocol.rename(RenameRequestProto{src, dst}) returns
 // RenameResponseProto{result}. Java's FileSystem.rename uses it; the Go
@@ -12,16 +22,6 @@
 // paths are still exceptions. An open file keeps its lease.
 //
 // Deliberate gaps: no quotas or snapshots.
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("rename", (*NameNode).rename) }
-
 func (nn *NameNode) rename(c *call, req *pb.RenameRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	ok := false

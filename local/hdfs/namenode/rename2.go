@@ -1,25 +1,3 @@
-// rename2
-//
-// RPC: ClientProtocol.rename2(Rename2RequestProto{src, dst, overwriteDest})
-// returns Rename2ResponseProto. The Go client's Rename and the CLI's mv use
-// it, always with overwriteDest=true.
-//
-// Behavior (FSDirRenameOp, options variant), checked in this order:
-//  1. src missing: FileNotFoundException; src is "/": IOException.
-//  2. src == dst: FileAlreadyExistsException.
-//  3. dst under src or dst is "/": IOException.
-//  4. dst exists: file vs directory is IOException; without overwriteDest
-//     FileAlreadyExistsException; a non-empty directory is IOException.
-//  5. dst parent missing: FileNotFoundException; a file: ParentNotDirectory-
-//     Exception.
-//
-// Then, atomically, an overwritten dst is removed with its blocks and
-// leases, src moves to dst and both parents' mtimes are set. An open file
-// keeps its lease (leases follow the inode). WRITE is required on both
-// parents, and sticky bits are honored.
-//
-// Deliberate gaps: moveToTrash is ignored; no quotas, snapshots or
-// encryption zones.
 package namenode
 
 import (
@@ -94,6 +72,28 @@ func (nn *NameNode) checkRenameAccess(u *caller, src, dstParent, dst *inode) err
 	return nil
 }
 
+// rename2 answers the rename2 RPC.
+//
+// RPC: ClientProtocol.rename2(Rename2RequestProto{src, dst, overwriteDest})
+// returns Rename2ResponseProto. The Go client's Rename and the CLI's mv use
+// it, always with overwriteDest=true.
+//
+// Behavior (FSDirRenameOp, options variant), checked in this order:
+//  1. src missing: FileNotFoundException; src is "/": IOException.
+//  2. src == dst: FileAlreadyExistsException.
+//  3. dst under src or dst is "/": IOException.
+//  4. dst exists: file vs directory is IOException; without overwriteDest
+//     FileAlreadyExistsException; a non-empty directory is IOException.
+//  5. dst parent missing: FileNotFoundException; a file: ParentNotDirectory-
+//     Exception.
+//
+// Then, atomically, an overwritten dst is removed with its blocks and
+// leases, src moves to dst and both parents' mtimes are set. An open file
+// keeps its lease (leases follow the inode). WRITE is required on both
+// parents, and sticky bits are honored.
+//
+// Deliberate gaps: moveToTrash is ignored; no quotas, snapshots or
+// encryption zones.
 func (nn *NameNode) rename2(c *call, req *pb.Rename2RequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	srcPath, dstPath := req.GetSrc(), req.GetDst()

@@ -1,13 +1,3 @@
-// renewLease
-//
-// RPC: ClientProtocol.renewLease(RenewLeaseRequestProto{clientName}) returns
-// RenewLeaseResponseProto.
-//
-// Behavior: refreshes the renewal time of every file leased to clientName.
-// The Go client sends it every second for its whole life, with or without
-// open files; a holder with no files is a no-op. Nothing is journaled.
-//
-// Deliberate gaps: none.
 package namenode
 
 import (
@@ -18,6 +8,16 @@ import (
 
 func init() { register("renewLease", (*NameNode).renewLease) }
 
+// renewLease answers the renewLease RPC.
+//
+// RPC: ClientProtocol.renewLease(RenewLeaseRequestProto{clientName}) returns
+// RenewLeaseResponseProto.
+//
+// Behavior: refreshes the renewal time of every file leased to clientName.
+// The Go client sends it every second for its whole life, with or without
+// open files; a holder with no files is a no-op. Nothing is journaled.
+//
+// Deliberate gaps: none.
 func (nn *NameNode) renewLease(c *call, req *pb.RenewLeaseRequestProto) (proto.Message, error) {
 	nn.mu.Lock()
 	nn.leases.renew(req.GetClientName(), nn.now())

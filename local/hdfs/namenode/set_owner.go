@@ -1,16 +1,3 @@
-// setOwner
-//
-// RPC: ClientProtocol.setOwner(SetOwnerRequestProto{src, username,
-// groupname}) returns SetOwnerResponseProto.
-//
-// Behavior: an empty or absent username or groupname means "unchanged"
-// (the Go client always sends both, empty strings included; real HDFS would
-// store ""). Changing the owner needs the superuser; the owner may change
-// the group only to one of its own groups (its own name, see namespace.go);
-// otherwise AccessControlException. A missing path is FileNotFoundException.
-//
-// Deliberate gaps: no group database: users belong to the group of their
-// own name, the superuser also to the supergroup.
 package namenode
 
 import (
@@ -47,6 +34,19 @@ func (op *opSetOwner) apply(nn *NameNode) error {
 	return nil
 }
 
+// setOwner answers the setOwner RPC.
+//
+// RPC: ClientProtocol.setOwner(SetOwnerRequestProto{src, username,
+// groupname}) returns SetOwnerResponseProto.
+//
+// Behavior: an empty or absent username or groupname means "unchanged"
+// (the Go client always sends both, empty strings included; real HDFS would
+// store ""). Changing the owner needs the superuser; the owner may change
+// the group only to one of its own groups (its own name, see namespace.go);
+// otherwise AccessControlException. A missing path is FileNotFoundException.
+//
+// Deliberate gaps: no group database: users belong to the group of their
+// own name, the superuser also to the supergroup.
 func (nn *NameNode) setOwner(c *call, req *pb.SetOwnerRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	owner, group := req.GetUsername(), req.GetGroupname()

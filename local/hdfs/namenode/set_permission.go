@@ -1,14 +1,3 @@
-// setPermission
-//
-// RPC: ClientProtocol.setPermission(SetPermissionRequestProto{src,
-// permission}) returns SetPermissionResponseProto.
-//
-// Behavior: stores permission & 01777 (the client may send os.ModeDir in
-// the high bits), so Stat().Mode() shows exactly the bits set. Only the
-// owner or the superuser may do it (AccessControlException); a missing path
-// is FileNotFoundException.
-//
-// Deliberate gaps: no ACLs.
 package namenode
 
 import (
@@ -38,6 +27,17 @@ func (op *opSetPermission) apply(nn *NameNode) error {
 	return nil
 }
 
+// setPermission answers the setPermission RPC.
+//
+// RPC: ClientProtocol.setPermission(SetPermissionRequestProto{src,
+// permission}) returns SetPermissionResponseProto.
+//
+// Behavior: stores permission & 01777 (the client may send os.ModeDir in
+// the high bits), so Stat().Mode() shows exactly the bits set. Only the
+// owner or the superuser may do it (AccessControlException); a missing path
+// is FileNotFoundException.
+//
+// Deliberate gaps: no ACLs.
 func (nn *NameNode) setPermission(c *call, req *pb.SetPermissionRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	err := nn.mutate(func(t *txn) error {

@@ -1,14 +1,3 @@
-// setTimes
-//
-// RPC: ClientProtocol.setTimes(SetTimesRequestProto{src, mtime, atime})
-// returns SetTimesResponseProto.
-//
-// Behavior: sets the modification and access times, in milliseconds, of a
-// file or a directory (the CLI's touch of an existing path); -1 leaves a
-// time unchanged. WRITE on the path is required; a missing path is
-// FileNotFoundException.
-//
-// Deliberate gaps: none (HDFS's access-time precision only governs reads).
 package namenode
 
 import (
@@ -44,6 +33,17 @@ func (op *opSetTimes) apply(nn *NameNode) error {
 	return nil
 }
 
+// setTimes answers the setTimes RPC.
+//
+// RPC: ClientProtocol.setTimes(SetTimesRequestProto{src, mtime, atime})
+// returns SetTimesResponseProto.
+//
+// Behavior: sets the modification and access times, in milliseconds, of a
+// file or a directory (the CLI's touch of an existing path); -1 leaves a
+// time unchanged. WRITE on the path is required; a missing path is
+// FileNotFoundException.
+//
+// Deliberate gaps: none (HDFS's access-time precision only governs reads).
 func (nn *NameNode) setTimes(c *call, req *pb.SetTimesRequestProto) (proto.Message, error) {
 	u := nn.caller(c)
 	err := nn.mutate(func(t *txn) error {

@@ -1,4 +1,14 @@
-// updateBlockForPipeline
+package namenode
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
+)
+
+func init() { register("updateBlockForPipeline", (*NameNode).updateBlockForPipeline) }
+
+// updateBlockForPipeline answers the updateBlockForPipeline RPC.
 //
 // RPC: ClientProtocol.updateBlockForPipeline(UpdateBlockForPipelineRequestProto
 // {block, clientName}) returns UpdateBlockForPipelineResponseProto{block}.
@@ -11,16 +21,6 @@
 // one in addBlock, complete and append.
 //
 // Deliberate gaps: no generation stamp bump and no pipeline recovery.
-package namenode
-
-import (
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/questlog/questlog/local/hdfs/internal/hdfspb"
-)
-
-func init() { register("updateBlockForPipeline", (*NameNode).updateBlockForPipeline) }
-
 func (nn *NameNode) updateBlockForPipeline(c *call, req *pb.UpdateBlockForPipelineRequestProto) (proto.Message, error) {
 	nn.mu.Lock()
 	defer nn.mu.Unlock()
