@@ -62,18 +62,7 @@ type Publisher interface {
 
 // Handler serves one route, publishing through pub.
 func Handler(route Route, pub Publisher, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	h := &handler{route: route, pub: pub, log: log, now: time.Now}
-	mux.Handle(route.Pattern, h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			// API Gateway routes only this route's requests here, but the
-			// adapter must still answer anything else in JSON.
-			writeJSON(w, http.StatusNotFound, "Not Found", "")
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return Handle(route.Pattern, &handler{route: route, pub: pub, log: log, now: time.Now})
 }
 
 type handler struct {
@@ -87,29 +76,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), "")
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), "")
 		return
 	}
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
+		WriteError(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
 		return
 	}
 	draft, err := h.route.Build(&Request{Request: r, Body: body})
 	var bad *BadRequest
 	if errors.As(err, &bad) {
-		writeJSON(w, http.StatusBadRequest, bad.Reason, bad.Field)
+		WriteError(w, http.StatusBadRequest, bad.Reason, bad.Field)
 		return
 	}
 	if err != nil {
 		h.log.Error("route failed", "route", h.route.Pattern, "err", err)
-		writeJSON(w, http.StatusInternalServerError, "internal error", "")
+		WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 
 	e := draft.Event
 	id, err := uuid.NewV7()
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, "could not make an event id", "")
+		WriteError(w, http.StatusInternalServerError, "could not make an event id", "")
 		return
 	}
 	e.SchemaVersion = event.SchemaVersion
@@ -121,12 +110,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.Headers = RecordedHeaders(r.Header)
 	if err := e.Validate(); err != nil {
 		h.log.Error("built an invalid event", "route", h.route.Pattern, "err", err)
-		writeJSON(w, http.StatusInternalServerError, "internal error", "")
+		WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	value, err := json.Marshal(e)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, "could not encode the event", "")
+		WriteError(w, http.StatusInternalServerError, "could not encode the event", "")
 		return
 	}
 	var key []byte // keyless events are spread over the partitions
@@ -138,7 +127,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.pub.Publish(ctx, key, value); err != nil {
 		h.log.Warn("event not recorded", "event_id", e.EventID, "event_type", e.EventType, "err", err)
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, "event not recorded, try again: "+err.Error(), "")
+		WriteError(w, http.StatusServiceUnavailable, "event not recorded, try again: "+err.Error(), "")
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -170,7 +159,9 @@ type errorBody struct {
 	Field   string `json:"field,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, message, field string) {
+// WriteError answers status with a JSON reason, {"message": …, "field": …},
+// field naming the request parameter at fault, if any.
+func WriteError(w http.ResponseWriter, status int, message, field string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(errorBody{Message: message, Field: field})

@@ -168,3 +168,35 @@ func TestRecordedHeaders(t *testing.T) {
 		t.Fatalf("RecordedHeaders = %v, want only Accept and User-Agent", got)
 	}
 }
+
+// "." and "..", raw or percent-encoded in any case, are not names, on any
+// route and in any path parameter: a 400 naming the parameter, nothing
+// published. (Before, %2E%2E published user "..", and a raw ".." was
+// cleaned away by net/http's ServeMux into a 404.)
+func TestDotNamesAreRejectedOnEveryRoute(t *testing.T) {
+	addr := kafkatest.Start(t, 1)
+	pub := publisher(t, addr, 5*time.Second)
+	for _, dots := range []string{".", "..", "%2E", "%2e", "%2E%2E", "%2e%2E", ".%2e"} {
+		for _, tc := range []struct {
+			route        api.Route
+			method, path string
+			field        string
+		}{
+			{api.PurchaseSword, "GET", "/purchase_a_sword/" + dots, "username"},
+			{api.JoinGuild, "GET", "/join_a_guild/" + dots + "/masadons", "username"},
+			{api.JoinGuild, "GET", "/join_a_guild/divya/" + dots, "guildname"},
+			{api.PurchaseItem, "GET", "/purchase/" + dots + "/sword", "username"},
+			{api.PurchaseItem, "GET", "/purchase/divya/" + dots, "item_type"},
+			{api.PurchaseItemJSON, "POST", "/purchase/" + dots, "username"},
+		} {
+			resp := invoke(t, api.Handler(tc.route, pub, quiet), tc.method, tc.path, nil, nil, `{"item_type":"sword"}`)
+			var body struct{ Message, Field string }
+			if resp.StatusCode != 400 || json.Unmarshal([]byte(resp.Body), &body) != nil || body.Field != tc.field {
+				t.Errorf("%s %s = %d %s, want 400 naming %s", tc.method, tc.path, resp.StatusCode, resp.Body, tc.field)
+			}
+		}
+	}
+	if msgs := kafkatest.ReadAll(t, addr, 1); len(msgs) != 0 {
+		t.Fatalf("dot names published %d events", len(msgs))
+	}
+}

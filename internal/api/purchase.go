@@ -142,10 +142,7 @@ func queryInt(q url.Values, key string) (*int64, error) {
 
 // draft validates the purchase against the catalog.
 func (p purchase) draft(r *Request) (*Draft, error) {
-	user, err := name(r, "username")
-	if err != nil {
-		return nil, err
-	}
+	user := r.PathValue("username")
 	item, ok := catalog.Lookup(p.ItemType)
 	if !ok {
 		return nil, &BadRequest{Field: "item_type", Reason: fmt.Sprintf("unknown item_type %q; the catalog has %s", p.ItemType, catalog.Types())}
