@@ -60,16 +60,23 @@ type Publisher interface {
 	Publish(ctx context.Context, key, value []byte) error
 }
 
-// Handler serves one route, publishing through pub.
+// Handler serves one route, publishing through pub and recording
+// DefaultHeaders.
 func Handler(route Route, pub Publisher, log *slog.Logger) http.Handler {
-	return Handle(route.Pattern, &handler{route: route, pub: pub, log: log, now: time.Now})
+	return HandlerRecording(route, pub, log, DefaultHeaders)
+}
+
+// HandlerRecording is Handler recording the given request headers.
+func HandlerRecording(route Route, pub Publisher, log *slog.Logger, headers RecordedHeaders) http.Handler {
+	return Handle(route.Pattern, &handler{route: route, pub: pub, log: log, now: time.Now, headers: headers})
 }
 
 type handler struct {
-	route Route
-	pub   Publisher
-	log   *slog.Logger
-	now   func() time.Time
+	route   Route
+	pub     Publisher
+	log     *slog.Logger
+	now     func() time.Time
+	headers RecordedHeaders
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,9 +112,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.EventID = id.String()
 	e.EventTime = event.MillisOf(h.now())
 	e.RemoteIP = clientIP(r.RemoteAddr)
-	e.UserAgent = r.UserAgent()
-	e.Host = r.Host
-	e.Headers = RecordedHeaders(r.Header)
+	e.UserAgent = ScrubCredentials(r.UserAgent())
+	e.Host = ScrubCredentials(r.Host)
+	e.Headers = h.headers.Record(r.Header)
 	if err := e.Validate(); err != nil {
 		h.log.Error("built an invalid event", "route", h.route.Pattern, "err", err)
 		WriteError(w, http.StatusInternalServerError, "internal error", "")
