@@ -18,11 +18,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/questlog/questlog/internal/event"
+	"github.com/questlog/questlog/internal/kafkapub"
 )
 
 // MaxBodyBytes is the largest request body a route accepts; larger bodies
 // get 413. Purchases with a JSON body are a few hundred bytes.
 const MaxBodyBytes = 16 << 10
+
+// MaxEventBytes is the largest event (key and value) a route publishes:
+// Kafka's default maximum record batch (message.max.bytes, 1,048,588
+// bytes) less room for the batch's own framing. A larger event (huge
+// headers) is a 413, as is one the broker refuses as too large.
+const MaxEventBytes = 1_000_000
 
 // Route is one HTTP route of the game API.
 type Route struct {
@@ -129,9 +136,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.UserName != "" {
 		key = []byte(e.UserName)
 	}
+	if size := len(key) + len(value); size > MaxEventBytes {
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is too large: %d bytes, over the %d a Kafka record holds; send fewer or shorter headers", size, MaxEventBytes), "")
+		return
+	}
 	ctx, cancel := publishContext(r.Context())
 	defer cancel()
-	if err := h.pub.Publish(ctx, key, value); err != nil {
+	err = h.pub.Publish(ctx, key, value)
+	if errors.Is(err, kafkapub.ErrTooLarge) {
+		h.log.Warn("event refused as too large", "event_id", e.EventID, "bytes", len(key)+len(value), "err", err)
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is too large for the Kafka topic (%d bytes): send fewer or shorter headers", len(key)+len(value)), "")
+		return
+	}
+	if err != nil {
 		h.log.Warn("event not recorded", "event_id", e.EventID, "event_type", e.EventType, "err", err)
 		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, "event not recorded, try again: "+err.Error(), "")

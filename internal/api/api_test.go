@@ -19,6 +19,7 @@ import (
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/kafkapub"
 	"github.com/questlog/questlog/internal/kafkatest"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 func invoke(t *testing.T, h http.Handler, method, path string, headers map[string]string, cookies []string, body string) events.APIGatewayV2HTTPResponse {
@@ -259,6 +260,36 @@ func TestRecordedHeadersConfiguration(t *testing.T) {
 	for _, bad := range []string{"Authorization", "accept,cookie", "X-Auth-Token", "bad header", ""} {
 		if _, err := api.ParseRecordedHeaders(bad); err == nil {
 			t.Errorf("ParseRecordedHeaders(%q) accepted a credential or malformed list", bad)
+		}
+	}
+}
+
+// An event too large for a Kafka record can never be published, so the
+// answer is a 413 with a JSON reason, never a 503 that invites a retry:
+// whether the function sees it first (over MaxEventBytes) or the broker
+// refuses it (a topic with a smaller max.message.bytes).
+func TestOversizedEventIs413(t *testing.T) {
+	big := strings.Repeat("x", 600<<10)
+	small, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, kafkatest.Topic), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "4000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	for _, tc := range []struct {
+		name, addr, header string
+	}{
+		{"over MaxEventBytes", kafkatest.Start(t, 1), big},
+		{"over the broker's max.message.bytes", small.ListenAddrs()[0], strings.Repeat("y", 5000)},
+	} {
+		h := api.Handler(api.PurchaseSword, publisher(t, tc.addr, 5*time.Second), quiet)
+		resp := invoke(t, h, "GET", "/purchase_a_sword/divya", map[string]string{"user-agent": tc.header, "referer": tc.header}, nil, "")
+		var body struct{ Message string }
+		if resp.StatusCode != 413 || json.Unmarshal([]byte(resp.Body), &body) != nil || !strings.Contains(body.Message, "too large") || resp.Headers["Retry-After"] != "" {
+			t.Errorf("%s: %d %v %.200s, want 413 with a JSON reason and no Retry-After", tc.name, resp.StatusCode, resp.Headers, resp.Body)
+		}
+		// A normal request still goes through.
+		if resp := invoke(t, h, "GET", "/purchase_a_sword/divya", nil, nil, ""); resp.StatusCode != 200 {
+			t.Errorf("%s: a normal request after it = %d %s", tc.name, resp.StatusCode, resp.Body)
 		}
 	}
 }
