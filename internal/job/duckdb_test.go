@@ -98,8 +98,8 @@ func TestDuckDBReadsTheDatasets(t *testing.T) {
 
 // Every optional column is NULL where the event has no value, whatever
 // the rows around it: parquet-go (v0.32) wrote the NULLs after a short
-// non-null run as values ('' and 0) — a default hit, a purchase, then two
-// default hits left the last two with item_type = '' — so `where
+// non-null run as values (” and 0) — a default hit, a purchase, then two
+// default hits left the last two with item_type = ” — so `where
 // guild_name is null` missed rows. DuckDB reads what is written.
 func TestAbsentOptionalColumnsAreNull(t *testing.T) {
 	addr := kafkatest.Start(t, 1)
