@@ -98,9 +98,10 @@ func TestDuckDBReadsTheDatasets(t *testing.T) {
 
 // Every optional column is NULL where the event has no value, whatever
 // the rows around it: parquet-go (v0.32) wrote the NULLs after a short
-// non-null run as values (” and 0) — a default hit, a purchase, then two
-// default hits left the last two with item_type = ” — so `where
-// guild_name is null` missed rows. DuckDB reads what is written.
+// non-null run as values (empty strings and zeros): a default hit, a
+// purchase, then two default hits left the last two with an empty
+// item_type, so "where guild_name is null" missed rows. DuckDB reads what
+// is written.
 func TestAbsentOptionalColumnsAreNull(t *testing.T) {
 	addr := kafkatest.Start(t, 1)
 	at := event.MillisOf(time.Date(2026, 11, 26, 23, 44, 55, 123e6, time.UTC))
