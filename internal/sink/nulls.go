@@ -2,6 +2,7 @@ package sink
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -41,7 +42,7 @@ func optionalFields[T any]() []optionalField {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := strings.Split(f.Tag.Get("parquet"), ",")
-		if len(tag) < 2 || !contains(tag[1:], "optional") {
+		if len(tag) < 2 || !slices.Contains(tag[1:], "optional") {
 			continue
 		}
 		// As parquet-go's nullIndex functions decide.
@@ -68,15 +69,6 @@ func optionalFields[T any]() []optionalField {
 	}
 	optionalFieldsByType.Store(t, fields)
 	return fields
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writeRows writes rows to pw in as few Write calls as keep every NULL a
