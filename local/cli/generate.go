@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"os"
 	"strings"
 	"time"
 
@@ -75,6 +76,7 @@ func setupGenerateKafka(fs *flag.FlagSet) Run {
 				return err
 			}
 		} else {
+			fmt.Fprintln(os.Stderr, "generate-event kafka: synthetic records, in no topic (`invoke -e` runs them on a scratch stack, away from the live datasets); --from-topic takes real ones")
 			gen := loadgen.NewGenerator(loadgen.Population{Players: 20, Guilds: 4}, *seed)
 			at := time.Now().UTC()
 			for i := range *count {

@@ -15,6 +15,7 @@ import (
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/esm"
 	"github.com/questlog/questlog/local/invoke"
+	"github.com/questlog/questlog/local/scratch"
 )
 
 func init() {
@@ -55,6 +56,18 @@ func setupInvoke(fs *flag.FlagSet) Run {
 		}
 		c.cfg.Functions = args
 		c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
+		if !*replay {
+			// Records that are not in the live topic must not reach the
+			// live datasets: they run on a scratch stack.
+			var note string
+			var err error
+			if c.cfg, note, err = scratch.For(ctx, c.cfg, payload); err != nil {
+				return err
+			}
+			if note != "" {
+				fmt.Fprintln(os.Stderr, note)
+			}
+		}
 		e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/console"
 	"github.com/questlog/questlog/local/netns"
 )
@@ -55,6 +56,11 @@ type Config struct {
 	// Kafka and HDFS also listen on the namespace's gateway.
 	Isolation *netns.Options
 
+	// APILimits bound the time and memory a client holds of the emulated
+	// API Gateway. Default: apigw's (30 s to read a request, 10 KiB of
+	// headers, …).
+	APILimits apigw.Limits
+
 	// Partitions of the topics the emulator creates. Default: 3.
 	Partitions int
 	// SkipBuild runs the bootstrap binaries already in .aws-sam/build.
@@ -70,6 +76,12 @@ type Config struct {
 	// LookupEnv is the shell environment, which overrides functions'
 	// declared variables as in SAM CLI. Default: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	c.withDefaults()
+	return c
 }
 
 func (c *Config) withDefaults() {

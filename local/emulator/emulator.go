@@ -204,8 +204,7 @@ var compactedTopicVars = map[string]bool{"INVENTORY_TOPIC": true}
 
 // createTopics creates, on the embedded broker or a real cluster alike,
 // every topic a mapping reads and every topic a function's *_TOPIC
-// variable names, all with the same partition count, so topics keyed alike
-// are co-partitioned.
+// variable names, all with the same partition count (--partitions).
 func (e *Emulator) createTopics(ctx context.Context, fns []*template.Function) error {
 	compacted := map[string]bool{}
 	var names []string
@@ -288,7 +287,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 				PayloadFormatVersion: ev.PayloadFormatVersion, TimeoutInMillis: ev.TimeoutInMillis})
 		}
 	}
-	h, err := apigw.New(routes, e.Runtime, apigw.Options{Logger: e.cfg.Logger})
+	h, err := apigw.New(routes, e.Runtime, apigw.Options{Logger: e.cfg.Logger, Limits: e.cfg.APILimits})
 	if err != nil {
 		return err
 	}
@@ -297,7 +296,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 		return err
 	}
 	e.APIURL = reachableURL(&e.cfg, l)
-	e.serve(l, h)
+	e.serveWith(apigw.JSONErrors(l), apigw.Server(h, e.cfg.APILimits))
 	return nil
 }
 
@@ -324,7 +323,10 @@ func (e *Emulator) serveLambda(fns []*template.Function) error {
 }
 
 func (e *Emulator) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	e.serveWith(l, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
+}
+
+func (e *Emulator) serveWith(l net.Listener, srv *http.Server) {
 	e.servers = append(e.servers, srv)
 	e.wg.Add(1)
 	go func() {
