@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http/httptest"
-	"slices"
 	"os"
+	"slices"
 	"strings"
 	"time"
 

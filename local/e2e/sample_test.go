@@ -13,19 +13,15 @@ import (
 
 // invokeCLI runs `questlog invoke` against the emulator owning dataDir and
 // returns its standard output and error.
-func invokeCLI(t *testing.T, dataDir, fn, eventFile string, stdin []byte) (stdout, stderr string) {
+// invokeSample runs questlog invoke on the emulator of dataDir and fails
+// the test unless the invocation succeeds.
+func invokeSample(t *testing.T, dataDir, fn, eventFile string, stdin []byte) (stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(questlogBin, "invoke", fn, "-e", eventFile, "--data-dir", dataDir, "--log-level", "warn")
-	cmd.Dir = projectDir()
-	if stdin != nil {
-		cmd.Stdin = strings.NewReader(string(stdin))
+	stdout, stderr, code := invokeCLI(t, stdin, fn, "-e", eventFile, "--data-dir", dataDir, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("invoke %s -e %s: exit %d\n%s%s", fn, eventFile, code, stdout, stderr)
 	}
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("invoke %s -e %s: %v\n%s%s", fn, eventFile, err, out.String(), errOut.String())
-	}
-	return out.String(), errOut.String()
+	return stdout, stderr
 }
 
 // The README's sample invocation on a live stack: its records claim
@@ -38,7 +34,7 @@ func TestSampleInvocationLosesNoLiveRecord(t *testing.T) {
 	cfg.Functions = []string{"DefaultHitsFilter", "ApiDefaultFunction"}
 	e := start(t, cfg, everything)
 
-	out, note := invokeCLI(t, cfg.DataDir, "DefaultHitsFilter", "events/kafka-event.json", nil)
+	out, note := invokeSample(t, cfg.DataDir, "DefaultHitsFilter", "events/kafka-event.json", nil)
 	if !strings.Contains(out, `"dataset":"default_hits"`) || !strings.Contains(note, "scratch") {
 		t.Errorf("sample invocation printed %q, note %q; want its summary and a note that it ran on a scratch stack", out, note)
 	}
@@ -70,7 +66,7 @@ func TestSampleInvocationLosesNoLiveRecord(t *testing.T) {
 	if err != nil {
 		t.Fatalf("generate-event kafka --from-topic: %v", err)
 	}
-	out, note = invokeCLI(t, cfg.DataDir, "DefaultHitsFilter", "-", live)
+	out, note = invokeSample(t, cfg.DataDir, "DefaultHitsFilter", "-", live)
 	if !strings.Contains(out, `"skipped_already_landed":5`) || strings.Contains(note, "scratch") {
 		t.Errorf("invoking live records printed %q, note %q; want them skipped as landed, live", out, note)
 	}
@@ -86,7 +82,7 @@ func TestSampleInvocationLosesNoLiveRecord(t *testing.T) {
 		ev.Records[key] = recs
 	}
 	forged, _ := json.Marshal(ev)
-	if _, note = invokeCLI(t, cfg.DataDir, "DefaultHitsFilter", "-", forged); !strings.Contains(note, "scratch") {
+	if _, note = invokeSample(t, cfg.DataDir, "DefaultHitsFilter", "-", forged); !strings.Contains(note, "scratch") {
 		t.Errorf("invoking altered records: note %q, want a scratch run", note)
 	}
 	if n := len(rows(t, st, "default_hits")); n != 30 {
