@@ -11,24 +11,25 @@
 // partition and offset with the same key and value bytes (what
 // `generate-event kafka --from-topic` prints); any other event runs on a
 // scratch stack of its own, an embedded broker and file:// datasets under
-// <DataDir>/scratch, which the live datasets never see.
+// <DataDir>/scratch (or the DatasetRoot the user overrode explicitly), which
+// the live datasets never see.
 package scratch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/questlog/questlog/local/emulator"
 )
@@ -66,6 +67,9 @@ func For(ctx context.Context, cfg emulator.Config, payload []byte) (emulator.Con
 			scratch.ParameterOverrides[k] = v
 		}
 	}
+	if explicit, ok := cfg.ParameterOverrides[emulator.ParamDatasetRoot]; ok {
+		root = explicit // the user chose where it lands
+	}
 	scratch.ParameterOverrides[emulator.ParamDatasetRoot] = root
 	note := fmt.Sprintf("questlog invoke: %s, so this is not a live record: the event runs on a scratch stack "+
 		"(its own Kafka, datasets in %s); the live topic and datasets are untouched. "+
@@ -92,13 +96,13 @@ func Foreign(ctx context.Context, brokers []string, ev events.KafkaEvent) (strin
 
 // foreignIn checks records of one topic partition against the topic.
 func foreignIn(ctx context.Context, brokers []string, recs []events.KafkaRecord) (string, error) {
-	topic, partition := recs[0].Topic, int(recs[0].Partition)
+	topic, partition := recs[0].Topic, recs[0].Partition
 	where := func(offset int64) string { return fmt.Sprintf("%s partition %d offset %d", topic, partition, offset) }
 	want := map[int64]*events.KafkaRecord{}
 	lo, hi := recs[0].Offset, recs[0].Offset
 	for i := range recs {
 		r := &recs[i]
-		if r.Topic != topic || int(r.Partition) != partition {
+		if r.Topic != topic || r.Partition != partition {
 			return fmt.Sprintf("the event groups %s-%d with %s-%d", r.Topic, r.Partition, topic, partition), nil
 		}
 		want[r.Offset] = r
@@ -106,56 +110,61 @@ func foreignIn(ctx context.Context, brokers []string, recs []events.KafkaRecord)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := dialLeader(ctx, brokers, topic, partition)
-	var kafkaErr kafka.Error
-	if errors.As(err, &kafkaErr) {
-		return fmt.Sprintf("the live Kafka has no %s partition %d (%v)", topic, partition, err), nil
-	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {int32(partition): kgo.NewOffset().At(lo)}}))
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
-	first, last, err := conn.ReadOffsets()
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read the offsets of %s: %w", topic, err)
 	}
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return "", fmt.Errorf("read the offsets of %s: %w", topic, err)
+	}
+	first, okFirst := starts.Lookup(topic, int32(partition))
+	last, okLast := ends.Lookup(topic, int32(partition))
 	switch {
-	case first == last:
+	case !okFirst || !okLast || first.Err != nil || last.Err != nil:
+		return fmt.Sprintf("the live Kafka has no %s partition %d", topic, partition), nil
+	case first.Offset == last.Offset:
 		return fmt.Sprintf("%s partition %d is empty", topic, partition), nil
-	case lo < first || hi >= last:
-		return fmt.Sprintf("%s partition %d holds offsets %d-%d, not %d-%d", topic, partition, first, last-1, lo, hi), nil
+	case lo < first.Offset || hi >= last.Offset:
+		return fmt.Sprintf("%s partition %d holds offsets %d-%d, not %d-%d", topic, partition, first.Offset, last.Offset-1, lo, hi), nil
 	}
-	deadline, _ := ctx.Deadline()
-	conn.SetReadDeadline(deadline)
-	for next := lo; len(want) > 0 && next <= hi; {
-		if _, err := conn.Seek(next, kafka.SeekAbsolute); err != nil {
-			return "", err
+	for len(want) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("read %s partition %d: %w", topic, partition, err)
 		}
-		from := next
-		batch := conn.ReadBatch(1, 64<<20)
-		for next <= hi {
-			m, err := batch.ReadMessage()
-			if err != nil {
-				break // the end of what this fetch returned
-			}
-			next = m.Offset + 1
+		if err := fetches.Err(); err != nil {
+			return "", fmt.Errorf("read %s partition %d: %w", topic, partition, err)
+		}
+		mismatch := ""
+		fetches.EachRecord(func(m *kgo.Record) {
 			if r, ok := want[m.Offset]; ok {
 				delete(want, m.Offset)
-				if !sameBytes(r.Key, m.Key) || !sameBytes(r.Value, m.Value) {
-					batch.Close()
-					return where(m.Offset) + " holds other bytes than the event's record", nil
+				if mismatch == "" && (!sameBytes(r.Key, m.Key) || !sameBytes(r.Value, m.Value)) {
+					mismatch = where(m.Offset) + " holds other bytes than the event's record"
 				}
 			}
+			if m.Offset >= hi {
+				// Past the event's last offset: what is still wanted was
+				// compacted away.
+				for offset := range want {
+					if offset < m.Offset {
+						delete(want, offset)
+						mismatch = cmp.Or(mismatch, where(offset)+" is not in the live topic")
+					}
+				}
+			}
+		})
+		if mismatch != "" {
+			return mismatch, nil
 		}
-		if err := batch.Close(); err != nil && !errors.Is(err, io.EOF) {
-			return "", err
-		}
-		if next == from {
-			break // nothing more to read: compaction removed the rest
-		}
-	}
-	for _, offset := range slices.Sorted(maps.Keys(want)) {
-		return where(offset) + " is not in the live topic", nil
 	}
 	return "", nil
 }
@@ -165,28 +174,4 @@ func foreignIn(ctx context.Context, brokers []string, recs []events.KafkaRecord)
 func sameBytes(encoded string, b []byte) bool {
 	decoded, err := base64.StdEncoding.DecodeString(encoded)
 	return err == nil && bytes.Equal(decoded, b)
-}
-
-// dialLeader connects to the leader of a partition, or explains, as a
-// kafka.Error, that the topic or partition does not exist (DialLeader
-// alone would wait for them until ctx ends).
-func dialLeader(ctx context.Context, brokers []string, topic string, partition int) (*kafka.Conn, error) {
-	var lastErr error
-	for _, b := range brokers {
-		conn, err := kafka.DialContext(ctx, "tcp", b)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		parts, err := conn.ReadPartitions(topic)
-		conn.Close()
-		if err != nil {
-			return nil, err
-		}
-		if !slices.ContainsFunc(parts, func(p kafka.Partition) bool { return p.ID == partition }) {
-			return nil, kafka.UnknownTopicOrPartition
-		}
-		return kafka.DialLeader(ctx, "tcp", b, topic, partition)
-	}
-	return nil, fmt.Errorf("reach kafka %v: %w", brokers, lastErr)
 }
