@@ -1,6 +1,6 @@
 // Package cli is the questlog emulator's command line, named like SAM CLI's
 // local commands: start, start-api, start-lambda, invoke, generate-event,
-// plus show, build and loadgen.
+// plus show, build, loadgen and chaos.
 package cli
 
 import (
@@ -37,6 +37,7 @@ func init() {
 		{"show", "<dataset> [--where expr] [--limit n] | --list", "print a dataset like Spark's show()", cmdShow},
 		{"build", "[LogicalId...] [--force]", "build functions into .aws-sam/build, like sam build", cmdBuild},
 		{"loadgen", "[--url U | --kafka] [--count n | --duration d] [flags]", "play a population of players against the API", cmdLoadgen},
+		{"chaos", "[--duration 10m] [--seed n] [flags]", "break the whole stack on purpose and check that nothing was lost, duplicated or leaked", cmdChaos},
 	}
 }
 
