@@ -8,7 +8,7 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 # legacy go1.x RPC mode so the runtime always talks to the Runtime API.
 BUILD_FUNCTION = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
-.PHONY: help run build test bench testdeps clean
+.PHONY: help run build test bench chaos testdeps clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get insta
 	$(GO) test -run '^$$' -bench '256MB' -benchtime 2x ./local/hdfs
 	@echo "== emulated API path (wrk, 16 connections) vs a bare handler; loadgen against the whole emulator"
 	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
+
+DURATION ?= 1m
+chaos: ## Break the stack on purpose for DURATION (default 1m; make chaos DURATION=10m) and check nothing was lost, duplicated, wrong or leaked
+	$(GO) build -o bin/questlog ./local
+	bin/questlog chaos --duration $(DURATION) $(ARGS)
 
 # Test tools that are not Go modules: DuckDB (from npm) reads our Parquet
 # to prove other engines can.

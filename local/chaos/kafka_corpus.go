@@ -127,13 +127,13 @@ func kafkaCorpus(rng *rand.Rand, sec *secrets) []kafkaCase {
 		})},
 		{name: "quantity 1000 (invalid purchase)", key: []byte("kafka-bulk"), value: valid(purchase("kafka-bulk", "potion", 1000))},
 	}
-	// Poison: two valid-looking purchases whose 600 KB item_type would make
+	// Poison: two valid-looking purchases whose 600 KB item types would make
 	// the player's state larger than a Kafka record may be.
-	for i := range 2 {
+	for i, fill := range []string{"p", "q"} {
 		cases = append(cases, kafkaCase{name: fmt.Sprintf("poison purchase %d (600 KB item_type)", i+1), key: []byte("kafka-poison"), partitioner: murmur2,
 			value: valid(func(e *event.Event) {
 				purchase("kafka-poison", "shield", 1)(e)
-				e.ItemType = strings.Repeat("p", 600<<10)
+				e.ItemType = strings.Repeat(fill, 600<<10)
 			})})
 	}
 	// Valid purchases placed by other clients' partitioners, for players
