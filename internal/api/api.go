@@ -18,11 +18,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/questlog/questlog/internal/event"
+	"github.com/questlog/questlog/internal/kafkapub"
 )
 
 // MaxBodyBytes is the largest request body a route accepts; larger bodies
 // get 413. Purchases with a JSON body are a few hundred bytes.
 const MaxBodyBytes = 16 << 10
+
+// MaxEventBytes is the largest event (key and value) a route publishes:
+// Kafka's default maximum record batch (message.max.bytes, 1,048,588
+// bytes) less room for the batch's own framing. A larger event (huge
+// headers) is a 413, as is one the broker refuses as too large.
+const MaxEventBytes = 1_000_000
 
 // Route is one HTTP route of the game API.
 type Route struct {
@@ -60,85 +67,91 @@ type Publisher interface {
 	Publish(ctx context.Context, key, value []byte) error
 }
 
-// Handler serves one route, publishing through pub.
+// Handler serves one route, publishing through pub and recording
+// DefaultHeaders.
 func Handler(route Route, pub Publisher, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	h := &handler{route: route, pub: pub, log: log, now: time.Now}
-	mux.Handle(route.Pattern, h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			// API Gateway routes only this route's requests here, but the
-			// adapter must still answer anything else in JSON.
-			writeJSON(w, http.StatusNotFound, "Not Found", "")
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return HandlerRecording(route, pub, log, DefaultHeaders)
+}
+
+// HandlerRecording is Handler recording the given request headers.
+func HandlerRecording(route Route, pub Publisher, log *slog.Logger, headers RecordedHeaders) http.Handler {
+	return Handle(route.Pattern, &handler{route: route, pub: pub, log: log, now: time.Now, headers: headers})
 }
 
 type handler struct {
-	route Route
-	pub   Publisher
-	log   *slog.Logger
-	now   func() time.Time
+	route   Route
+	pub     Publisher
+	log     *slog.Logger
+	now     func() time.Time
+	headers RecordedHeaders
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), "")
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), "")
 		return
 	}
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
+		WriteError(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
 		return
 	}
 	draft, err := h.route.Build(&Request{Request: r, Body: body})
 	var bad *BadRequest
 	if errors.As(err, &bad) {
-		writeJSON(w, http.StatusBadRequest, bad.Reason, bad.Field)
+		WriteError(w, http.StatusBadRequest, bad.Reason, bad.Field)
 		return
 	}
 	if err != nil {
 		h.log.Error("route failed", "route", h.route.Pattern, "err", err)
-		writeJSON(w, http.StatusInternalServerError, "internal error", "")
+		WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 
 	e := draft.Event
 	id, err := uuid.NewV7()
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, "could not make an event id", "")
+		WriteError(w, http.StatusInternalServerError, "could not make an event id", "")
 		return
 	}
 	e.SchemaVersion = event.SchemaVersion
 	e.EventID = id.String()
 	e.EventTime = event.MillisOf(h.now())
 	e.RemoteIP = clientIP(r.RemoteAddr)
-	e.UserAgent = r.UserAgent()
-	e.Host = r.Host
-	e.Headers = RecordedHeaders(r.Header)
+	e.UserAgent = ScrubCredentials(r.UserAgent())
+	e.Host = ScrubCredentials(r.Host)
+	e.Headers = h.headers.Record(r.Header)
 	if err := e.Validate(); err != nil {
 		h.log.Error("built an invalid event", "route", h.route.Pattern, "err", err)
-		writeJSON(w, http.StatusInternalServerError, "internal error", "")
+		WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	value, err := json.Marshal(e)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, "could not encode the event", "")
+		WriteError(w, http.StatusInternalServerError, "could not encode the event", "")
 		return
 	}
 	var key []byte // keyless events are spread over the partitions
 	if e.UserName != "" {
 		key = []byte(e.UserName)
 	}
+	if size := len(key) + len(value); size > MaxEventBytes {
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is too large: %d bytes, over the %d a Kafka record holds; send fewer or shorter headers", size, MaxEventBytes), "")
+		return
+	}
 	ctx, cancel := publishContext(r.Context())
 	defer cancel()
-	if err := h.pub.Publish(ctx, key, value); err != nil {
+	err = h.pub.Publish(ctx, key, value)
+	if errors.Is(err, kafkapub.ErrTooLarge) {
+		h.log.Warn("event refused as too large", "event_id", e.EventID, "bytes", len(key)+len(value), "err", err)
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is too large for the Kafka topic (%d bytes): send fewer or shorter headers", len(key)+len(value)), "")
+		return
+	}
+	if err != nil {
 		h.log.Warn("event not recorded", "event_id", e.EventID, "event_type", e.EventType, "err", err)
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, "event not recorded, try again: "+err.Error(), "")
+		WriteError(w, http.StatusServiceUnavailable, "event not recorded, try again: "+err.Error(), "")
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -170,7 +183,9 @@ type errorBody struct {
 	Field   string `json:"field,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, message, field string) {
+// WriteError answers status with a JSON reason, {"message": …, "field": …},
+// field naming the request parameter at fault, if any.
+func WriteError(w http.ResponseWriter, status int, message, field string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(errorBody{Message: message, Field: field})

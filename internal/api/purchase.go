@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -40,14 +41,9 @@ var (
 	PurchaseItemJSON = Route{
 		Pattern: "POST /purchase/{username}",
 		Build: func(r *Request) (*Draft, error) {
-			var p purchase
-			dec := json.NewDecoder(bytes.NewReader(r.Body))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&p); err != nil {
-				return nil, &BadRequest{Field: "body", Reason: "body must be a JSON purchase object: " + err.Error()}
-			}
-			if _, err := dec.Token(); err != io.EOF {
-				return nil, &BadRequest{Field: "body", Reason: "body must hold exactly one JSON object"}
+			p, err := decodePurchase(r.Body)
+			if err != nil {
+				return nil, err
 			}
 			return p.draft(r)
 		},
@@ -56,12 +52,81 @@ var (
 
 // purchase is the request of both purchase routes; nil means "not given".
 type purchase struct {
-	ItemType   string `json:"item_type"`
-	Quantity   *int64 `json:"quantity"`
-	PriceCents *int64 `json:"price_cents"`
-	Currency   string `json:"currency"`
-	StoreID    string `json:"store_id"`
-	CartID     string `json:"cart_id"`
+	ItemType   string
+	Quantity   *int64
+	PriceCents *int64
+	Currency   string
+	StoreID    string
+	CartID     string
+}
+
+// field returns where the JSON field name goes, and what it must be; nil
+// for a name that is not a field.
+func (p *purchase) field(name string) (dst any, kind string) {
+	switch name {
+	case "item_type":
+		return &p.ItemType, "a string"
+	case "quantity":
+		return &p.Quantity, "an integer"
+	case "price_cents":
+		return &p.PriceCents, "an integer"
+	case "currency":
+		return &p.Currency, "a string"
+	case "store_id":
+		return &p.StoreID, "a string"
+	case "cart_id":
+		return &p.CartID, "a string"
+	}
+	return nil, ""
+}
+
+const purchaseFields = "item_type, quantity, price_cents, currency, store_id, cart_id"
+
+// decodePurchase reads a JSON purchase strictly: one object whose keys are
+// the field names exactly (encoding/json would also take "ITEM_TYPE"), each
+// at most once (encoding/json would keep the last). The error names the
+// offending field.
+func decodePurchase(body []byte) (purchase, error) {
+	var p purchase
+	dec := json.NewDecoder(bytes.NewReader(body))
+	malformed := func(err error) error {
+		return &BadRequest{Field: "body", Reason: "body must be a JSON object with the fields " + purchaseFields + ": " + err.Error()}
+	}
+	if tok, err := dec.Token(); err != nil {
+		return p, malformed(err)
+	} else if tok != json.Delim('{') {
+		return p, malformed(fmt.Errorf("found %v", tok))
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return p, malformed(err)
+		}
+		name := tok.(string) // object keys are strings
+		dst, kind := p.field(name)
+		switch {
+		case dst == nil:
+			return p, &BadRequest{Field: name, Reason: fmt.Sprintf("unknown field %q: the fields are %s (exactly so, in lower case)", name, purchaseFields)}
+		case seen[name]:
+			return p, &BadRequest{Field: name, Reason: fmt.Sprintf("field %q given twice", name)}
+		}
+		seen[name] = true
+		if err := dec.Decode(dst); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				return p, &BadRequest{Field: name, Reason: fmt.Sprintf("%s must be %s, got %s", name, kind, typeErr.Value)}
+			}
+			return p, malformed(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return p, malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, &BadRequest{Field: "body", Reason: "body must hold exactly one JSON object"}
+	}
+	return p, nil
 }
 
 func queryInt(q url.Values, key string) (*int64, error) {
@@ -77,10 +142,7 @@ func queryInt(q url.Values, key string) (*int64, error) {
 
 // draft validates the purchase against the catalog.
 func (p purchase) draft(r *Request) (*Draft, error) {
-	user, err := name(r, "username")
-	if err != nil {
-		return nil, err
-	}
+	user := r.PathValue("username")
 	item, ok := catalog.Lookup(p.ItemType)
 	if !ok {
 		return nil, &BadRequest{Field: "item_type", Reason: fmt.Sprintf("unknown item_type %q; the catalog has %s", p.ItemType, catalog.Types())}

@@ -71,9 +71,9 @@ func TestPurchaseValidation(t *testing.T) {
 		{apitest.Request{Path: "/purchase/divya/sword", Query: "currency=doubloons"}, "currency", "must be one of"},
 		{apitest.Request{Path: "/purchase/divya/sword", Query: "store_id=a/b"}, "store_id", "must be 1-64"},
 		{apitest.Request{Path: "/purchase/bad%20user/sword"}, "username", "must be 1-64"},
-		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword",`}, "body", "must be a JSON purchase object"},
-		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword","qty":2}`}, "body", `unknown field "qty"`},
-		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword","quantity":"2"}`}, "body", "cannot unmarshal string"},
+		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword",`}, "body", "must be a JSON object"},
+		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword","qty":2}`}, "qty", `unknown field "qty"`},
+		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword","quantity":"2"}`}, "quantity", "quantity must be an integer"},
 		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword"} {}`}, "body", "exactly one JSON object"},
 		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"item_type":"sword","price_cents":-5}`}, "price_cents", "must not be negative"},
 		{apitest.Request{Method: "POST", Path: "/purchase/divya", Body: `{"quantity":1}`}, "item_type", `unknown item_type ""`},
@@ -90,5 +90,34 @@ func TestPurchaseValidation(t *testing.T) {
 	}
 	if msgs := kafkatest.ReadAll(t, addr, 1); len(msgs) != 0 {
 		t.Fatalf("invalid purchases published %d events", len(msgs))
+	}
+}
+
+// POST /purchase/{username} reads its JSON strictly: field names exactly as
+// documented (encoding/json would take "ITEM_TYPE" for item_type) and each
+// once (encoding/json would keep the last of two). The 400 names the field.
+func TestPurchaseJSONIsStrict(t *testing.T) {
+	addr := kafkatest.Start(t, 1)
+	post := api.Handler(api.PurchaseItemJSON, publisher(t, addr, 5*time.Second), quiet)
+	for body, want := range map[string]struct{ field, reason string }{
+		`{"ITEM_TYPE":"ring"}`:                                    {"ITEM_TYPE", `unknown field "ITEM_TYPE"`},
+		`{"item_type":"ring","Quantity":2}`:                       {"Quantity", `unknown field "Quantity"`},
+		`{"item_type":"sword","item_type":"ring"}`:                {"item_type", `"item_type" given twice`},
+		`{"item_type":"ring","quantity":1,"quantity":99}`:         {"quantity", `"quantity" given twice`},
+		`{"item_type":"ring","price_cents":1,"price_cents":null}`: {"price_cents", `"price_cents" given twice`},
+		`{"item_type":"sword","quantity":"2"}`:                    {"quantity", "quantity must be an integer"},
+		`{"item_type":"sword","quantity":2.5}`:                    {"quantity", "quantity must be an integer"},
+		`{"item_type":["ring"]}`:                                  {"item_type", "item_type must be a string"},
+		`["item_type","ring"]`:                                    {"body", "must be a JSON object"},
+		`{"item_type":"sword"}{"item_type":"ring"}`:               {"body", "exactly one JSON object"},
+	} {
+		resp := apitest.Invoke(t, post, apitest.Request{Method: "POST", Path: "/purchase/divya", Body: body})
+		var got struct{ Message, Field string }
+		if resp.StatusCode != 400 || json.Unmarshal([]byte(resp.Body), &got) != nil || got.Field != want.field || !strings.Contains(got.Message, want.reason) {
+			t.Errorf("POST %s = %d %s, want 400 on %q with %q", body, resp.StatusCode, resp.Body, want.field, want.reason)
+		}
+	}
+	if msgs := kafkatest.ReadAll(t, addr, 1); len(msgs) != 0 {
+		t.Fatalf("loose JSON published %d events", len(msgs))
 	}
 }

@@ -22,10 +22,7 @@ var (
 	PurchaseSword = Route{
 		Pattern: "GET /purchase_a_sword/{username}",
 		Build: func(r *Request) (*Draft, error) {
-			user, err := name(r, "username")
-			if err != nil {
-				return nil, err
-			}
+			user := r.PathValue("username")
 			sword, _ := catalog.Lookup("sword")
 			return &Draft{
 				Event: event.Event{
@@ -41,14 +38,7 @@ var (
 	JoinGuild = Route{
 		Pattern: "GET /join_a_guild/{username}/{guildname}",
 		Build: func(r *Request) (*Draft, error) {
-			user, err := name(r, "username")
-			if err != nil {
-				return nil, err
-			}
-			guild, err := name(r, "guildname")
-			if err != nil {
-				return nil, err
-			}
+			user, guild := r.PathValue("username"), r.PathValue("guildname")
 			return &Draft{
 				Event: event.Event{EventType: event.TypeJoinGuild, UserName: user, GuildName: guild},
 				Reply: fmt.Sprintf("Hey %s!! You joined the guild %s successfully!\n", user, guild),
@@ -56,12 +46,3 @@ var (
 		},
 	}
 )
-
-// name reads and validates a path parameter naming a user or a guild.
-func name(r *Request, param string) (string, error) {
-	v := r.PathValue(param)
-	if !event.ValidName(v) {
-		return "", &BadRequest{Field: param, Reason: fmt.Sprintf("%s %q must be %s", param, v, event.NameRule)}
-	}
-	return v, nil
-}

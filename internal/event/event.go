@@ -54,9 +54,10 @@ var (
 )
 
 // ValidName reports whether s is a valid user or guild name: 1–64 letters,
-// digits, '_', '-' or '.'.
+// digits, '_', '-' or '.', other than "." and "..", which name directories
+// in paths and URLs.
 func ValidName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
+	if len(s) == 0 || len(s) > 64 || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -69,7 +70,7 @@ func ValidName(s string) bool {
 }
 
 // NameRule describes ValidName for error messages.
-const NameRule = "1-64 characters of letters, digits, '_', '-' or '.'"
+const NameRule = "1-64 characters of letters, digits, '_', '-' or '.', other than '.' and '..'"
 
 // Validate checks the fields every consumer relies on.
 func (e *Event) Validate() error {

@@ -106,6 +106,7 @@ func TestValidName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"divya": true, "a": true, "R2-D2_x.y": true, strings.Repeat("a", 64): true,
 		"": false, strings.Repeat("a", 65): false, "a b": false, "a/b": false, "..%2f": false, "é": false,
+		".": false, "..": false, "...": true, ".a": true,
 	} {
 		if got := event.ValidName(name); got != want {
 			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)

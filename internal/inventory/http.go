@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/questlog/questlog/internal/event"
+	"github.com/questlog/questlog/internal/api"
 )
 
 // Inventory is the answer of GET /inventory/{username}.
@@ -23,23 +23,18 @@ type Inventory struct {
 // of the request: it first reads what the fold job appended to the
 // player's partition since the last request.
 func Handler(t *Table, partitions int, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /inventory/{username}", func(w http.ResponseWriter, r *http.Request) {
+	return api.Handle("GET /inventory/{username}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user := r.PathValue("username")
-		if !event.ValidName(user) {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("username %q must be %s", user, event.NameRule))
-			return
-		}
 		p := PartitionOf(user, partitions)
 		if err := t.CatchUp(r.Context(), p); err != nil {
 			log.Warn("inventory unavailable", "user", user, "err", err)
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "inventory unavailable, try again: "+err.Error())
+			api.WriteError(w, http.StatusServiceUnavailable, "inventory unavailable, try again: "+err.Error(), "")
 			return
 		}
 		st, ok := t.Get(p, user)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no inventory for player %q: they have bought nothing yet", user))
+			api.WriteError(w, http.StatusNotFound, fmt.Sprintf("no inventory for player %q: they have bought nothing yet", user), "")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -47,18 +42,5 @@ func Handler(t *Table, partitions int, log *slog.Logger) http.Handler {
 			UserName: st.UserName, Items: st.Items, SpentCents: st.SpentCents, Purchases: st.Purchases,
 			UpdatedAt: st.UpdatedAt.Time().Format(time.RFC3339Nano),
 		})
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			writeError(w, http.StatusNotFound, "Not Found")
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-func writeError(w http.ResponseWriter, status int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"message": message})
+	}))
 }

@@ -139,7 +139,8 @@ func TestInventoryRoute(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339Nano, inv.UpdatedAt); err != nil {
 		t.Errorf("updated_at %q: %v", inv.UpdatedAt, err)
 	}
-	for path, status := range map[string]int{"/inventory/nobody": 404, "/inventory/bad%20name": 400, "/inventory": 404} {
+	for path, status := range map[string]int{"/inventory/nobody": 404, "/inventory/bad%20name": 400, "/inventory": 404,
+		"/inventory/..": 400, "/inventory/.": 400, "/inventory/%2E%2e": 400, "/inventory/%2e": 400} {
 		resp := apitest.Invoke(t, h, apitest.Request{Path: path})
 		var body struct{ Message string }
 		if resp.StatusCode != status || json.Unmarshal([]byte(resp.Body), &body) != nil || body.Message == "" {

@@ -43,6 +43,10 @@ type Publisher struct {
 // record, so the caller must report the event as not recorded.
 var ErrUnavailable = errors.New("kafka did not acknowledge the event")
 
+// ErrTooLarge wraps a publish refused because the record exceeds the
+// broker's (or the topic's) maximum record size: no retry can succeed.
+var ErrTooLarge = errors.New("the event is too large for a Kafka record")
+
 // New returns a Publisher. It does not connect until the first Publish.
 func New(cfg Config) (*Publisher, error) {
 	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
@@ -92,9 +96,26 @@ func (p *Publisher) Publish(ctx context.Context, key, value []byte) error {
 	defer cancel()
 	err := p.w.WriteMessages(ctx, kafka.Message{Key: key, Value: value})
 	if err != nil {
+		if TooLarge(err) {
+			return fmt.Errorf("%w: %v", ErrTooLarge, err)
+		}
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return nil
+}
+
+// TooLarge reports whether a kafka-go write error says a record exceeds
+// the maximum size, whether the client or the broker found it.
+func TooLarge(err error) bool {
+	var each kafka.WriteErrors
+	if errors.As(err, &each) {
+		for _, e := range each {
+			if e != nil && TooLarge(e) {
+				return true
+			}
+		}
+	}
+	return errors.Is(err, kafka.MessageSizeTooLarge)
 }
 
 // Close flushes and closes the connections.

@@ -66,6 +66,11 @@
 //	request body > 10 MB (HTTP API limit)            413     {"message":"Request Entity Too Large"}
 //	event > 6 MB (Lambda limit), ErrRequestTooLarge  413     {"message":"Request Entity Too Large"}
 //	no route                                         404     {"message":"Not Found"}
+//	request net/http cannot parse (malformed line or
+//	  header, no Host, …), headers over the limit,
+//	  unknown transfer coding, HTTP version, Expect   400/431/501/505/417  {"message":…}
+//	  (written by net/http before any handler; the
+//	  JSONErrors listener turns them into JSON)
 //
 // Every response carries Apigw-Requestid (the event's requestContext.requestId).
 // A structured result without Content-Type gets application/json; its

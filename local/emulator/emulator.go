@@ -261,7 +261,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 		return err
 	}
 	e.APIURL = "http://" + l.Addr().String()
-	e.serve(l, h)
+	e.serve(apigw.JSONErrors(l), h)
 	return nil
 }
 
