@@ -63,6 +63,8 @@ type Options struct {
 	// Common-Log-like format ($context.requestId, sourceIp, time, method,
 	// path, protocol, status, responseLength). Default: none.
 	AccessLog io.Writer
+	// Limits bound what one client can hold; give the same to Server.
+	Limits Limits
 }
 
 func (o Options) withDefaults() Options {
@@ -78,6 +80,7 @@ func (o Options) withDefaults() Options {
 	if o.AccountID == "" {
 		o.AccountID = defaultAccountID
 	}
+	o.Limits = o.Limits.withDefaults()
 	return o
 }
 

@@ -65,6 +65,10 @@
 //	invoke.ErrUnknownFunction, emulator failure      500     {"message":"Internal Server Error"}
 //	request body > 10 MB (HTTP API limit)            413     {"message":"Request Entity Too Large"}
 //	event > 6 MB (Lambda limit), ErrRequestTooLarge  413     {"message":"Request Entity Too Large"}
+//	  (a body over 6 MB is refused before it is read)
+//	no share of Limits.BufferedBodyBytes free
+//	  within Limits.BodyTimeout                      429     {"message":"Too Many Requests"}
+//	body not read within Limits.BodyTimeout          400     {"message":"Bad Request"}
 //	no route                                         404     {"message":"Not Found"}
 //	request net/http cannot parse (malformed line or
 //	  header, no Host, …), headers over the limit,
@@ -97,6 +101,18 @@
 // The invocation runs under context.WithoutCancel of the request's context
 // plus the route's integration timeout: a client that goes away does not
 // cancel the function (Lambda runs it to completion).
+//
+// # Limits
+//
+// Server and Options.Limits bound what one client can hold (Limits): the
+// request line and headers must arrive within 10 s and fit in 10 KiB (the
+// HTTP API quota), the whole request within 30 s, a keep-alive connection
+// idle for 30 s is closed, and the response must be written within the
+// body's 30 s plus the 30 s integration timeout (and 5 s). A body is read
+// into a buffer of exactly its Content-Length (or growing to at most the
+// limit), and only once the body budget (BufferedBodyBytes, 64 MiB across
+// all connections) has room for it, so stalled uploads wait in the
+// kernel's socket buffers instead of the emulator's heap.
 //
 // # Logging
 //

@@ -1,11 +1,9 @@
 package apigw
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -22,6 +20,7 @@ var (
 	bodyTooLarge        = []byte(`{"message":"Request Entity Too Large"}`)
 	bodyInternalError   = []byte(`{"message":"Internal Server Error"}`)
 	bodyUnavailable     = []byte(`{"message":"Service Unavailable"}`)
+	bodyTooManyRequests = []byte(`{"message":"Too Many Requests"}`)
 	headerRequestID     = "Apigw-Requestid"
 	maxPooledBufferSize = 1 << 20
 )
@@ -32,6 +31,7 @@ type gateway struct {
 	router      *router
 	ids         *requestIDs
 	stagePrefix string // "/<stage>" for a named stage, "" for $default
+	bodies      *bodyBudget
 
 	accessMu sync.Mutex // serialises writes to opts.AccessLog
 }
@@ -70,17 +70,14 @@ func New(routes []Route, inv invoke.Invoker, opts Options) (http.Handler, error)
 	if err != nil {
 		return nil, fmt.Errorf("apigw: %w", err)
 	}
-	g := &gateway{inv: inv, opts: opts, router: rt, ids: newRequestIDs()}
+	g := &gateway{inv: inv, opts: opts, router: rt, ids: newRequestIDs(), bodies: newBodyBudget(opts.Limits.BufferedBodyBytes)}
 	if opts.Stage != defaultStage {
 		g.stagePrefix = "/" + opts.Stage
 	}
 	return g, nil
 }
 
-var (
-	bufPool      = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	incomingPool = sync.Pool{New: func() any { return new(incoming) }}
-)
+var incomingPool = sync.Pool{New: func() any { return new(incoming) }}
 
 // ServeHTTP implements http.Handler.
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,26 +105,38 @@ func (g *gateway) serve(w http.ResponseWriter, in *incoming) (int, int) {
 	if in.route == nil {
 		return writeGatewayError(w, http.StatusNotFound, bodyNotFound)
 	}
-	if r.ContentLength > MaxRequestBodyBytes {
+	if r.ContentLength > maxBodyBytes {
 		return writeGatewayError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		buf := bufPool.Get().(*bytes.Buffer)
-		buf.Reset()
-		defer func() {
-			if buf.Cap() <= maxPooledBufferSize {
-				bufPool.Put(buf)
-			}
-		}()
-		if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxRequestBodyBytes+1)); err != nil {
+		// Hold a share of the gateway's body budget while the body (and
+		// the event made of it) is in memory; a body of unknown length
+		// takes the largest share.
+		share := r.ContentLength
+		if share < 0 {
+			share = maxBodyBytes
+		}
+		wait, cancel := context.WithDeadline(r.Context(), in.now.Add(g.opts.Limits.BodyTimeout))
+		release, err := g.bodies.acquire(wait, share)
+		cancel()
+		if err != nil {
+			g.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "request body waited too long for memory",
+				slog.String("requestId", in.requestID), slog.Int64("contentLength", r.ContentLength))
+			return writeGatewayError(w, http.StatusTooManyRequests, bodyTooManyRequests)
+		}
+		defer release()
+		buf, err := readBody(r)
+		switch {
+		case errors.Is(err, errBodyTooLarge):
+			return writeGatewayError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		case err != nil:
+			putBody(buf)
 			g.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "read request body",
 				slog.String("requestId", in.requestID), slog.Any("error", err))
 			return writeGatewayError(w, http.StatusBadRequest, []byte(`{"message":"Bad Request"}`))
 		}
-		if buf.Len() > MaxRequestBodyBytes {
-			return writeGatewayError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
-		}
-		in.body = buf.Bytes()
+		defer putBody(buf)
+		in.body = *buf
 	}
 	in.params = in.route.appendParams(in.params[:0], path)
 	if in.traceID = r.Header.Get("X-Amzn-Trace-Id"); in.traceID == "" {

@@ -3,14 +3,20 @@ package e2e_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/questlog/questlog/local/apigw"
 	"github.com/questlog/questlog/local/emulator"
 )
 
@@ -71,5 +77,115 @@ func TestEveryAPIErrorIsJSON(t *testing.T) {
 	// The API still answers after all that.
 	if r := request(t, "GET", e.APIURL+"/items/1", ""); r.status != 200 {
 		t.Errorf("GET /items/1 after the malformed requests = %d %s", r.status, r.body)
+	}
+}
+
+// closedWithin reads from conn until the server closes it, and reports
+// whether it did within d (false: the read deadline passed first).
+func closedWithin(conn net.Conn, d time.Duration) bool {
+	conn.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, conn)
+	var netErr net.Error
+	return !(errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// Slow and stalled clients cannot hold the emulated API: a request must be
+// read within BodyTimeout (headers within HeaderTimeout), a keep-alive
+// connection idle for IdleTimeout is closed, and request bodies held in
+// memory at once stay within BufferedBodyBytes whatever the clients do.
+// (Before: 200 slow-body and 200 idle connections held for 75 s and more,
+// and 50 stalled 6 MB bodies grew the emulator by 500 MB.)
+func TestSlowAndStalledClientsAreCutOff(t *testing.T) {
+	cfg := config(t)
+	cfg.APILimits = apigw.Limits{HeaderTimeout: time.Second, BodyTimeout: 2 * time.Second, IdleTimeout: 2 * time.Second, BufferedBodyBytes: 16 << 20}
+	e := echoAPI(t, cfg)
+	addr := strings.TrimPrefix(e.APIURL, "http://")
+	const perKind = 30
+	// Generous: the point is that they are closed at all.
+	const within = 20 * time.Second
+
+	dial := func() net.Conn {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	var wg sync.WaitGroup
+	var held atomic.Int64
+	watch := func(kind string, conn net.Conn) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !closedWithin(conn, within) {
+				held.Add(1)
+				t.Logf("a %s connection is still open after %s", kind, within)
+			}
+		}()
+	}
+	for range perKind {
+		stalledHeaders := dial()
+		io.WriteString(stalledHeaders, "GET /items/1 HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+		watch("stalled-headers", stalledHeaders)
+
+		slowBody := dial()
+		io.WriteString(slowBody, "POST /items/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nonly this")
+		watch("slow-body", slowBody)
+
+		idle := dial()
+		io.WriteString(idle, "GET /items/1 HTTP/1.1\r\nHost: a\r\n\r\n")
+		if resp, err := http.ReadResponse(bufio.NewReader(idle), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("keep-alive request: %v %v", resp, err)
+		}
+		watch("idle keep-alive", idle)
+	}
+
+	// Stalled bodies of almost 6 MB each: the emulator's heap must not
+	// hold them all.
+	runtime.GC()
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	base, peak := stats.HeapInuse, stats.HeapInuse
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			var s runtime.MemStats
+			runtime.ReadMemStats(&s)
+			peak = max(peak, s.HeapInuse)
+		}
+	}()
+	const size = 6_000_000
+	body := make([]byte, size-1000)
+	for range perKind {
+		conn := dial()
+		watch("stalled 6 MB body", conn)
+		go func() {
+			conn.SetWriteDeadline(time.Now().Add(within))
+			fmt.Fprintf(conn, "POST /items/1 HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n", size)
+			conn.Write(body) // and never the last 1000 bytes
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	if n := held.Load(); n > 0 {
+		t.Errorf("%d of %d slow, stalled or idle connections were still open after %s", n, 4*perKind, within)
+	}
+	if grew := int64(peak) - int64(base); grew > 100<<20 {
+		t.Errorf("the heap grew by %d MB holding %d stalled 6 MB bodies (limit %d MB)", grew>>20, perKind, cfg.APILimits.BufferedBodyBytes>>20)
+	} else {
+		t.Logf("heap growth with %d stalled 6 MB bodies: %d MB", perKind, grew>>20)
+	}
+	// The API serves normal requests after the attack.
+	if r := request(t, "POST", e.APIURL+"/items/1", strings.Repeat("x", 1<<20)); r.status != 200 {
+		t.Errorf("a 1 MB POST after the attack = %d %.200s", r.status, r.body)
 	}
 }

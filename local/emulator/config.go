@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/questlog/questlog/local/apigw"
 )
 
 // Config configures an Emulator. The zero value of every field is a
@@ -35,6 +37,11 @@ type Config struct {
 	LambdaAddr string // Lambda Invoke API (start-lambda). Default: 127.0.0.1:3001
 	KafkaAddr  string // embedded Kafka broker. Default: 127.0.0.1:9092
 	HDFSAddr   string // embedded HDFS NameNode. Default: 127.0.0.1:8020
+
+	// APILimits bound the time and memory a client holds of the emulated
+	// API Gateway. Default: apigw's (30 s to read a request, 10 KiB of
+	// headers, …).
+	APILimits apigw.Limits
 
 	// Partitions of the topics the emulator creates. Default: 3.
 	Partitions int

@@ -252,7 +252,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 				PayloadFormatVersion: ev.PayloadFormatVersion, TimeoutInMillis: ev.TimeoutInMillis})
 		}
 	}
-	h, err := apigw.New(routes, e.Runtime, apigw.Options{Logger: e.cfg.Logger})
+	h, err := apigw.New(routes, e.Runtime, apigw.Options{Logger: e.cfg.Logger, Limits: e.cfg.APILimits})
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 		return err
 	}
 	e.APIURL = "http://" + l.Addr().String()
-	e.serve(apigw.JSONErrors(l), h)
+	e.serveWith(apigw.JSONErrors(l), apigw.Server(h, e.cfg.APILimits))
 	return nil
 }
 
@@ -288,7 +288,10 @@ func (e *Emulator) serveLambda(fns []*template.Function) error {
 }
 
 func (e *Emulator) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	e.serveWith(l, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
+}
+
+func (e *Emulator) serveWith(l net.Listener, srv *http.Server) {
 	e.servers = append(e.servers, srv)
 	e.wg.Add(1)
 	go func() {
