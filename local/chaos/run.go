@@ -46,7 +46,7 @@ type Config struct {
 	// round per 2 minutes, at least 1.
 	HTTPRounds int
 	// SlowClients of each kind per round, and how long they hold on.
-	// Defaults: 10 clients for 35 s; 2 for 5 s in runs under 5 minutes.
+	// Defaults: 10 clients for 35 s; 2 for 12 s in runs under 5 minutes.
 	SlowClients int
 	SlowHold    time.Duration
 	// Drain bounds the wait, after the load, for every job to reach the end
@@ -97,12 +97,17 @@ func (c *Config) defaults() error {
 	if c.HTTPRounds <= 0 {
 		c.HTTPRounds = max(1, int(c.Duration/(2*time.Minute)))
 	}
-	long := c.Duration >= 5*time.Minute
 	if c.SlowClients <= 0 {
-		c.SlowClients = map[bool]int{true: 10, false: 2}[long]
+		c.SlowClients = 2
+		if c.Duration >= 5*time.Minute {
+			c.SlowClients = 10
+		}
 	}
 	if c.SlowHold <= 0 {
-		c.SlowHold = map[bool]time.Duration{true: 35 * time.Second, false: 5 * time.Second}[long]
+		c.SlowHold = 12 * time.Second
+		if c.Duration >= 5*time.Minute {
+			c.SlowHold = 35 * time.Second // past API Gateway's 30 s
+		}
 	}
 	if c.Drain <= 0 {
 		c.Drain = 3 * time.Minute
