@@ -8,7 +8,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,7 +75,7 @@ func (w expectedInventory) equal(items, spent map[string]int64, purchases int64)
 func amounts(m map[string]int64) string {
 	m = nonZero(m)
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s:%d", clip(k, 20), m[k]))
 	}
 	return "{" + strings.Join(parts, " ") + "}"
@@ -102,11 +102,7 @@ type inventoryCheck struct {
 // is asked again once, a few seconds later, before it counts.
 func checkInventories(ctx context.Context, apiURL string, want map[string]expectedInventory) inventoryCheck {
 	client := &http.Client{Timeout: 15 * time.Second}
-	users := make([]string, 0, len(want))
-	for u := range want {
-		users = append(users, u)
-	}
-	sort.Strings(users)
+	users := slices.Sorted(maps.Keys(want))
 	check := func(users []string) map[string]string {
 		var mu sync.Mutex
 		wrong := map[string]string{}
@@ -133,10 +129,10 @@ func checkInventories(ctx context.Context, apiURL string, want map[string]expect
 	wrong := check(users)
 	if len(wrong) > 0 {
 		time.Sleep(3 * time.Second)
-		wrong = check(sortedKeys(wrong))
+		wrong = check(slices.Sorted(maps.Keys(wrong)))
 	}
 	c := inventoryCheck{Players: len(users), Mismatched: len(wrong)}
-	for _, u := range sortedKeys(wrong) {
+	for _, u := range slices.Sorted(maps.Keys(wrong)) {
 		if len(c.Examples) == 5 {
 			break
 		}
@@ -192,13 +188,4 @@ func pathSegment(name string) string {
 		return "%2E%2E"
 	}
 	return name
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

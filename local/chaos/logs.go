@@ -78,10 +78,15 @@ func (p *logPump) line(l []byte) {
 	}
 }
 
-// close flushes the file; call it once the emulator has exited.
+// close flushes the file; call it once the emulator has exited. Closing
+// again does nothing.
 func (p *logPump) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.file == nil {
+		return nil
+	}
+	defer func() { p.file = nil }()
 	if len(p.partial) > 0 {
 		p.line(p.partial)
 		p.partial = nil

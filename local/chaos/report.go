@@ -3,6 +3,8 @@ package chaos
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -210,7 +212,7 @@ func countsOr(m map[string]int, none string) string {
 		return none
 	}
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %s", k, commas(m[k])))
 	}
 	return strings.Join(parts, ", ")
@@ -218,7 +220,7 @@ func countsOr(m map[string]int, none string) string {
 
 func countsOr64(m map[string]int64) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %s", k, commas(int(m[k]))))
 	}
 	return strings.Join(parts, ", ")
@@ -229,7 +231,7 @@ func slowSummary(m map[string]string) string {
 		return "none sent"
 	}
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+" "+m[k])
 	}
 	return strings.Join(parts, ", ")

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -155,8 +157,8 @@ func plan(c Config, rng *rand.Rand) []action {
 	return acts
 }
 
-// run is the state of one chaos run.
-type run struct {
+// chaosRun is the state of one chaos run.
+type chaosRun struct {
 	cfg       Config
 	log       *slog.Logger
 	topic     string // the events topic
@@ -194,19 +196,31 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
-	seed := func(n uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, n)) }
-	r := &run{cfg: cfg, log: cfg.Log, topic: jobs[0].topic, secrets: newSecrets(seed(1)), http: newHTTPResult()}
+	rep, err := run(ctx, cfg, jobs, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the stack's data and output are in %s)", err, dir)
+	}
+	if ownDir && len(rep.Failures()) == 0 {
+		os.RemoveAll(dir)
+		rep.Logs = "(removed: the run passed)"
+	}
+	return rep, nil
+}
+
+func run(ctx context.Context, cfg Config, jobs []jobSpec, dir string) (*Report, error) {
+	r := &chaosRun{cfg: cfg, log: cfg.Log, topic: jobs[0].topic, http: newHTTPResult()}
+	r.secrets = newSecrets(r.rand(1))
 	r.phase.Store("starting")
 	pump, err := newLogPump(filepath.Join(dir, "questlog.log"), r.secrets)
 	if err != nil {
 		return nil, err
 	}
+	defer pump.close()
 	if r.stack, err = newStack(cfg.Binary, cfg.ProjectDir, filepath.Join(dir, "data"), pump, cfg.Log); err != nil {
 		return nil, err
 	}
 	began := time.Now()
-	stopStatus := r.statusLine(began)
-	defer stopStatus()
+	defer r.statusLine(began)()
 	defer r.stack.stop()
 
 	r.log.Info("chaos: building the functions and starting the stack", "dir", dir, "api_port", r.stack.apiPort)
@@ -215,11 +229,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{Duration: cfg.Duration, Seed: cfg.Seed, Topic: r.topic, DataDir: dir, Logs: pump.path,
 		PlannedFunction: cfg.FunctionKills, PlannedStack: cfg.StackKills}
-	loadStart := time.Now()
 	r.phase.Store("load")
 	load := r.startLoad(ctx, rep)
-	r.chaos(ctx, loadStart, rep)
+	r.chaos(ctx, time.Now())
 	load.Wait()
+	rep.FunctionKills, rep.StackKills = int(r.functionKills.Load()), int(r.stackKills.Load())
 	if err := r.stack.ensureUp(ctx); err != nil {
 		return nil, err
 	}
@@ -231,15 +245,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	pump.close()
 	r.collect(pump, rep)
 	rep.Elapsed = time.Since(began)
-	if ownDir && len(rep.Failures()) == 0 {
-		os.RemoveAll(dir)
-		rep.Logs = "(removed: the run passed)"
-	}
 	return rep, nil
 }
 
+// rand returns the run's random stream n: the same seed plays the same run.
+func (r *chaosRun) rand(n uint64) *rand.Rand { return rand.New(rand.NewPCG(r.cfg.Seed, n)) }
+
 // startLoad runs the load generator for the load phase.
-func (r *run) startLoad(ctx context.Context, rep *Report) *sync.WaitGroup {
+func (r *chaosRun) startLoad(ctx context.Context, rep *Report) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		res, err := loadgen.Run(ctx, loadgen.Config{
@@ -257,7 +270,7 @@ func (r *run) startLoad(ctx context.Context, rep *Report) *sync.WaitGroup {
 }
 
 // accept records the event id of a 2xx answer.
-func (r *run) accept(id string) {
+func (r *chaosRun) accept(id string) {
 	if id == "" {
 		r.acceptedNoID.Add(1)
 		return
@@ -268,12 +281,12 @@ func (r *run) accept(id string) {
 }
 
 // chaos carries out the plan until the load phase is over.
-func (r *run) chaos(ctx context.Context, start time.Time, rep *Report) {
-	rng := rand.New(rand.NewPCG(r.cfg.Seed, 2))
+func (r *chaosRun) chaos(ctx context.Context, start time.Time) {
+	rng := r.rand(2)
 	end := start.Add(r.cfg.Duration)
 	var corpora sync.WaitGroup
 	defer corpora.Wait()
-	for _, a := range plan(r.cfg, rand.New(rand.NewPCG(r.cfg.Seed, 3))) {
+	for _, a := range plan(r.cfg, r.rand(3)) {
 		at := start.Add(a.at)
 		select {
 		case <-ctx.Done():
@@ -322,20 +335,19 @@ func (r *run) chaos(ctx context.Context, start time.Time, rep *Report) {
 	case <-ctx.Done():
 	case <-time.After(time.Until(end)):
 	}
-	rep.FunctionKills, rep.StackKills = int(r.functionKills.Load()), int(r.stackKills.Load())
 }
 
 // sendHTTP sends one round of the hostile HTTP corpus; every round sends
 // the same requests (and the same secrets).
-func (r *run) sendHTTP(ctx context.Context) {
+func (r *chaosRun) sendHTTP(ctx context.Context) {
 	addr := fmt.Sprintf("127.0.0.1:%d", r.stack.apiPort)
 	r.httpOnce.Do(func() { r.httpCases = httpCorpus(addr, r.secrets) })
 	r.log.Info("chaos: sending the hostile HTTP corpus", "requests", len(r.httpCases), "slow_clients", r.cfg.SlowClients*len(slowKinds(addr)))
 	runHTTPCorpus(ctx, addr, r.httpCases, r.cfg.SlowClients, r.cfg.SlowHold, r.http)
 }
 
-func (r *run) sendKafka(ctx context.Context) {
-	cases := kafkaCorpus(rand.New(rand.NewPCG(r.cfg.Seed, 4)), r.secrets)
+func (r *chaosRun) sendKafka(ctx context.Context) {
+	cases := kafkaCorpus(r.rand(4), r.secrets)
 	rd, err := newKafkaReader(r.stack.brokers)
 	if err != nil {
 		r.log.Error("chaos: Kafka client", "err", err)
@@ -357,7 +369,7 @@ func (r *run) sendKafka(ctx context.Context) {
 }
 
 // verify drains the jobs and compares everything with the topic.
-func (r *run) verify(ctx context.Context, jobs []jobSpec, rep *Report) error {
+func (r *chaosRun) verify(ctx context.Context, jobs []jobSpec, rep *Report) error {
 	rd, err := newKafkaReader(r.stack.brokers)
 	if err != nil {
 		return err
@@ -440,7 +452,7 @@ func (r *run) verify(ctx context.Context, jobs []jobSpec, rep *Report) error {
 		}
 		rep.Datasets = append(rep.Datasets, c)
 	}
-	for _, reason := range sortedKeys(dead) {
+	for _, reason := range slices.Sorted(maps.Keys(dead)) {
 		d := deadLetterCount{Reason: reason, Records: len(dead[reason])}
 		for _, n := range dead[reason] {
 			d.Rows += n
@@ -465,7 +477,7 @@ func (r *run) verify(ctx context.Context, jobs []jobSpec, rep *Report) error {
 }
 
 // collect adds what the emulator's output and the corpora showed.
-func (r *run) collect(pump *logPump, rep *Report) {
+func (r *chaosRun) collect(pump *logPump, rep *Report) {
 	exits, inLogs, lines := pump.results()
 	rep.LogLines = lines
 	for _, e := range exits {
@@ -486,10 +498,10 @@ func (r *run) collect(pump *logPump, rep *Report) {
 
 	h := r.http
 	rep.HTTPRequests, rep.HTTPByClass, rep.HTTPNonJSON = h.requests, h.byClass, h.nonJSON
-	for _, k := range sortedKeys(h.fiveXX) {
+	for _, k := range slices.Sorted(maps.Keys(h.fiveXX)) {
 		rep.HTTP5xx = append(rep.HTTP5xx, fmt.Sprintf("%s ×%d", k, h.fiveXX[k]))
 	}
-	for _, k := range sortedKeys(h.noAnswer) {
+	for _, k := range slices.Sorted(maps.Keys(h.noAnswer)) {
 		rep.HTTPNoAnswer = append(rep.HTTPNoAnswer, fmt.Sprintf("%s ×%d", k, h.noAnswer[k]))
 	}
 	rep.SlowHeld = map[string]string{}
@@ -501,7 +513,7 @@ func (r *run) collect(pump *logPump, rep *Report) {
 
 // statusLine shows progress: a line rewritten every second on a terminal,
 // a log line every 10 s otherwise.
-func (r *run) statusLine(began time.Time) (stop func()) {
+func (r *chaosRun) statusLine(began time.Time) (stop func()) {
 	every := 10 * time.Second
 	if r.cfg.Status != nil {
 		every = time.Second
