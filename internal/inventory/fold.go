@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -50,14 +52,38 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 	}
 	// One folder per event partition at a time, across processes: a replay
 	// beside the live mapping must not apply an event twice.
-	unlock, err := f.Sink.Store().Lock(ctx, fmt.Sprintf("%s/_locks/fold+%s+%d", f.Dataset, part.Topic, part.Partition))
+	unlock, err := f.lock(ctx, fmt.Sprintf("fold+%s+%d", part.Topic, part.Partition))
 	if err != nil {
 		return sum, err
 	}
 	defer unlock()
-	p := int(part.Partition)
-	if err := f.Table.CatchUp(ctx, p); err != nil {
-		return sum, err
+
+	// A player's state lives in one partition of the inventory topic
+	// whatever partition their events were on, so folds of different event
+	// partitions may touch the same player: each state partition the batch
+	// touches is locked (in ascending order, as every folder takes them,
+	// so two never deadlock) and read to its end before the fold.
+	stateOf := map[string]int{} // user → state partition
+	for _, d := range part.Events {
+		if e := &d.Event; IsPurchase(e) {
+			if _, ok := stateOf[e.UserName]; !ok {
+				if stateOf[e.UserName], err = f.Table.PartitionOf(ctx, e.UserName); err != nil {
+					return sum, err
+				}
+			}
+		}
+	}
+	stateParts := slices.Sorted(maps.Values(stateOf))
+	stateParts = slices.Compact(stateParts)
+	for _, sp := range stateParts {
+		unlock, err := f.lock(ctx, fmt.Sprintf("state+%s+%d", f.Table.Topic(), sp))
+		if err != nil {
+			return sum, err
+		}
+		defer unlock()
+		if err := f.Table.CatchUp(ctx, sp); err != nil {
+			return sum, err
+		}
 	}
 
 	changed := map[string]*State{}
@@ -71,7 +97,7 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 		}
 		st, ok := changed[e.UserName]
 		if !ok {
-			base, _ := f.Table.Get(p, e.UserName)
+			base, _ := f.Table.Get(stateOf[e.UserName], e.UserName)
 			st = &base
 		}
 		if !st.Apply(e, part.Partition, d.Source.Offset) {
@@ -85,32 +111,41 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 		last[e.UserName] = d
 	}
 
-	// Snapshots first, then the state: if the process dies in between, the
-	// redelivered batch folds onto the same base and lands the same
+	// Snapshots first, then the states: if the process dies in between (or
+	// between two state partitions), the redelivered batch folds onto the
+	// same bases where the states were not written, and lands the same
 	// snapshots, which the sink skips.
 	snapshots := make([]sink.Record[Snapshot], 0, len(order))
-	states := make([]State, 0, len(order))
+	states := map[int][]State{} // by state partition
 	for _, user := range order {
 		st, d := changed[user], last[user]
 		snapshots = append(snapshots, sink.Record[Snapshot]{Offset: d.Source.Offset, Date: d.Event.EventTime.Time(), Row: Snapshot{
 			UserName: user, Items: st.Items, SpentCents: st.SpentCents, Purchases: st.Purchases, UpdatedAt: int64(st.UpdatedAt),
 			KafkaTopic: part.Topic, KafkaPartition: part.Partition, KafkaOffset: d.Source.Offset,
 		}})
-		states = append(states, *st)
+		states[stateOf[user]] = append(states[stateOf[user]], *st)
 	}
 	landed, err := sink.Land(ctx, f.Sink, f.Dataset, part.Topic, part.Partition, snapshots)
 	if err != nil {
 		return sum, err
 	}
-	if err := f.Table.Put(ctx, p, states); err != nil {
-		return sum, err
+	for _, sp := range stateParts {
+		if err := f.Table.Put(ctx, sp, states[sp]); err != nil {
+			return sum, err
+		}
 	}
 	dead, err := part.LandRejected(ctx, f.Sink, f.Dataset, f.Log)
 	if err != nil {
 		return sum, err
 	}
-	sum.Landed, sum.Rejected = len(states), len(part.Rejected)
+	sum.Landed, sum.Rejected = len(order), len(part.Rejected)
 	sum.Skipped += dead.Skipped
 	sum.Files = append(landed.Files, dead.Files...)
 	return sum, nil
+}
+
+// lock takes one of the folders' store locks, which live beside the
+// snapshot dataset.
+func (f *Folder) lock(ctx context.Context, name string) (func() error, error) {
+	return f.Sink.Store().Lock(ctx, f.Dataset+"/_locks/"+name)
 }

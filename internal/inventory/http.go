@@ -20,13 +20,16 @@ type Inventory struct {
 }
 
 // Handler answers GET /inventory/{username} with the player's inventory as
-// of the request: it first reads what the fold job appended to the
-// player's partition since the last request.
-func Handler(t *Table, partitions int, log *slog.Logger) http.Handler {
+// of the request: it first reads what the fold jobs appended to the
+// player's state partition since the last request.
+func Handler(t *Table, log *slog.Logger) http.Handler {
 	return api.Handle("GET /inventory/{username}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user := r.PathValue("username")
-		p := PartitionOf(user, partitions)
-		if err := t.CatchUp(r.Context(), p); err != nil {
+		p, err := t.PartitionOf(r.Context(), user)
+		if err == nil {
+			err = t.CatchUp(r.Context(), p)
+		}
+		if err != nil {
 			log.Warn("inventory unavailable", "user", user, "err", err)
 			w.Header().Set("Retry-After", "1")
 			api.WriteError(w, http.StatusServiceUnavailable, "inventory unavailable, try again: "+err.Error(), "")

@@ -129,7 +129,7 @@ func TestInventoryRoute(t *testing.T) {
 	e := setup(t)
 	e.buy(t, api.PurchaseItem, apitest.Request{Path: "/purchase/divya/bow", Query: "quantity=1&price_cents=6000"})
 	e.fold(t)
-	h := inventory.Handler(inventory.NewTable([]string{e.addr}, stateTopic), 3, quiet)
+	h := inventory.Handler(inventory.NewTable([]string{e.addr}, stateTopic), quiet)
 
 	resp := apitest.Invoke(t, h, apitest.Request{Path: "/inventory/divya"})
 	var inv inventory.Inventory
@@ -145,18 +145,6 @@ func TestInventoryRoute(t *testing.T) {
 		var body struct{ Message string }
 		if resp.StatusCode != status || json.Unmarshal([]byte(resp.Body), &body) != nil || body.Message == "" {
 			t.Errorf("GET %s = %d %s, want %d with a JSON reason", path, resp.StatusCode, resp.Body, status)
-		}
-	}
-}
-
-func TestPartitionOfMatchesThePublisher(t *testing.T) {
-	e := setup(t)
-	for _, user := range []string{"divya", "raaga", "player-1", "x"} {
-		e.buy(t, api.PurchaseSword, apitest.Request{Path: "/purchase_a_sword/" + user})
-	}
-	for _, m := range kafkatest.ReadAll(t, e.addr, 3) {
-		if got := inventory.PartitionOf(string(m.Key), 3); got != m.Partition {
-			t.Errorf("user %s is in partition %d, PartitionOf says %d", m.Key, m.Partition, got)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,36 +17,28 @@ import (
 
 // config is what both inventory functions read from the environment.
 type config struct {
-	brokers            []string
-	topic, eventsTopic string
-	partitions         int
+	brokers []string
+	topic   string
 }
 
-// loadConfig reads KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC (the game events)
-// and INVENTORY_TOPIC, and checks that the two topics have the same
-// partition count, which co-partitioning needs.
+// loadConfig reads KAFKA_BOOTSTRAP_SERVERS and INVENTORY_TOPIC, and checks
+// that the inventory topic exists.
 func loadConfig(env *fnenv.Env) (config, error) {
 	c := config{
-		brokers:     kafkapub.ParseBrokers(env.Required("KAFKA_BOOTSTRAP_SERVERS")),
-		eventsTopic: env.Required("KAFKA_TOPIC"),
-		topic:       env.Required("INVENTORY_TOPIC"),
+		brokers: kafkapub.ParseBrokers(env.Required("KAFKA_BOOTSTRAP_SERVERS")),
+		topic:   env.Required("INVENTORY_TOPIC"),
 	}
 	if err := env.Err(); err != nil {
 		return c, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	var err error
-	if c.partitions, err = Partitions(ctx, c.brokers, c.topic); err != nil {
-		return c, err
+	n, err := Partitions(ctx, c.brokers, c.topic)
+	if err == nil && n == 0 {
+		err = errors.New("no partitions")
 	}
-	events, err := Partitions(ctx, c.brokers, c.eventsTopic)
 	if err != nil {
-		return c, err
-	}
-	if events != c.partitions || c.partitions == 0 {
-		return c, fmt.Errorf("topic %s has %d partitions and %s has %d: create the inventory topic (cleanup.policy=compact) with as many partitions as the events topic",
-			c.topic, c.partitions, c.eventsTopic, events)
+		return c, fmt.Errorf("inventory topic %s: %w: create it (cleanup.policy=compact)", c.topic, err)
 	}
 	return c, nil
 }
@@ -76,5 +69,5 @@ func StartAPI() {
 	if err != nil {
 		fnenv.Fatal(log, "configuration", err)
 	}
-	api.Serve(Handler(NewTable(c.brokers, c.topic), c.partitions, log))
+	api.Serve(Handler(NewTable(c.brokers, c.topic), log))
 }

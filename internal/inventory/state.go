@@ -5,11 +5,15 @@
 //
 // Why a compacted topic: it is durable and replicated like the events
 // themselves, needs no other database, survives restarts, and compaction
-// keeps it at one record per player. Both the topic and the game-events topic
-// are partitioned by user name with Kafka's default (murmur2) partitioner
-// and the same partition count, so the state of every player of event
-// partition p is in state partition p: a job invocation for partition p
-// reads and writes only that partition.
+// keeps it at one record per player.
+//
+// Where a player's state lives does not depend on where their events are:
+// it is in partition murmur2(user name) of the inventory topic, while their
+// events may be on any partition of the events topic (another client's
+// partitioner, or none). A fold of one event partition locks the state
+// partitions its batch touches (store locks, in ascending order), reads
+// them to their end, folds, and writes the new states, so concurrent folds
+// of different event partitions never lose each other's updates.
 //
 // Exactly once: a State remembers the last event offset it applied per
 // event partition; an event at or below it is a redelivery and is skipped.

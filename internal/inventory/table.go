@@ -22,8 +22,9 @@ type Table struct {
 	dialer  *kafka.Dialer
 	writer  *kafka.Writer
 
-	mu    sync.Mutex
-	parts map[int]*partition
+	mu         sync.Mutex
+	parts      map[int]*partition
+	partitions int // of the topic, once read
 }
 
 type partition struct {
@@ -69,6 +70,30 @@ func Partitions(ctx context.Context, brokers []string, topic string) (int, error
 		return len(parts), nil
 	}
 	return 0, fmt.Errorf("reach kafka %v: %w", brokers, lastErr)
+}
+
+// Topic is the inventory topic's name.
+func (t *Table) Topic() string { return t.topic }
+
+// PartitionOf returns the partition of the inventory topic that holds a
+// player's state, wherever the player's events are.
+func (t *Table) PartitionOf(ctx context.Context, user string) (int, error) {
+	t.mu.Lock()
+	n := t.partitions
+	t.mu.Unlock()
+	if n == 0 {
+		var err error
+		if n, err = Partitions(ctx, t.brokers, t.topic); err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("the inventory topic %s has no partitions: create it (cleanup.policy=compact)", t.topic)
+		}
+		t.mu.Lock()
+		t.partitions = n
+		t.mu.Unlock()
+	}
+	return PartitionOf(user, n), nil
 }
 
 // PartitionOf returns the partition of a player's records among n, as
