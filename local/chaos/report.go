@@ -122,8 +122,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, d := range r.DeadLetters {
 		t.row("dead letters: "+d.Reason, "", n(d.Records)+" records", "", "", "", fmt.Sprintf("%s rows over every job", n(d.Rows)))
 	}
-	t.row("hostile HTTP", "", n(r.HTTPRequests)+" requests", "", "", "", fmt.Sprintf("answers %s; non-JSON errors %s; slow clients still held at the end: %s",
-		counts(r.HTTPByClass), countsOr(r.HTTPNonJSON, "none"), slowSummary(r.SlowHeld)))
+	t.row("hostile HTTP requests", "", n(r.HTTPRequests), "", "", "", "answers "+counts(r.HTTPByClass))
+	t.row("error answers that are not JSON", "0", countsOr(r.HTTPNonJSON, "0"), "", "", "", "by status; API Gateway's errors are {\"message\": …}")
+	t.row("slow clients still connected at the end", "", slowSummary(r.SlowHeld), "", "", "", "held/sent, by kind")
 	t.row("garbage Kafka records", n(r.KafkaSent), n(r.KafkaAcked)+" acknowledged", "", "", "", fmt.Sprintf("%d refused by the broker", len(r.KafkaRefused)))
 	lag := "none"
 	if len(r.Lag) > 0 {

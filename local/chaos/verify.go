@@ -288,7 +288,7 @@ var (
 func normalizeReason(r string) string {
 	r = quoted.ReplaceAllString(r, `"…"`)
 	r = digits.ReplaceAllString(r, "N")
-	return clip(r, 90)
+	return clip(r, 72)
 }
 
 // memStore is the dataset store with every Parquet file read whole, once,
