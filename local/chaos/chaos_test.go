@@ -134,7 +134,7 @@ func TestExpectedInventoriesFoldOnlyValidPurchases(t *testing.T) {
 		buy("ann", "shield", 2, 2400), buy("ann", "sword", 1, 1500), buy("ann", "unobtainium", 1, 1),
 		buy("bob", "potion", 1000, 1),                              // quantity out of bounds: bob has no inventory
 		buy("cyd", "ring", 1, 1<<62), buy("cyd", "ring", 1, 1<<62), // the sum overflows
-		{valid: false, reason: "not JSON"},
+		{valid: false, value: []byte("not JSON")},
 	}}
 	want := expectedInventories(topic)
 	ann := want["ann"]

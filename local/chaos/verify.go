@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -35,7 +36,7 @@ type jobSpec struct {
 
 // loadJobs reads the jobs from the template, as the emulator does.
 func loadJobs(projectDir string) ([]jobSpec, error) {
-	tpl, err := template.Load(projectDir+"/template.yaml", template.Options{})
+	tpl, err := template.Load(filepath.Join(projectDir, "template.yaml"), template.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,6 @@ type topicRecord struct {
 	valid     bool   // a valid event, decoded below
 	event     event.Event
 	munged    event.Event
-	reason    string // why it is not an event
 }
 
 type position struct {
@@ -99,9 +99,7 @@ func readEventsTopic(ctx context.Context, rd *kafkaReader, topic string) (*event
 	t := &eventsTopic{ids: map[string]int{}}
 	err := rd.each(ctx, topic, func(r *kgo.Record) {
 		rec := topicRecord{partition: r.Partition, offset: r.Offset, value: r.Value}
-		if e, err := event.Decode(r.Value); err != nil {
-			rec.reason = err.Error()
-		} else {
+		if e, err := event.Decode(r.Value); err == nil {
 			rec.valid, rec.event, rec.munged = true, e, event.Munge(e)
 			t.ids[e.EventID]++
 		}
