@@ -68,6 +68,14 @@ const (
 // ValidQuantity reports whether q is a purchasable quantity.
 func ValidQuantity(q int64) bool { return q >= MinQuantity && q <= MaxQuantity }
 
+// MaxPriceCents bounds what one purchase may cost (100,000.00 in any
+// currency; the dearest catalog purchase, 99 rings, is 49,500.00), so sums
+// of prices stay far from overflowing.
+const MaxPriceCents = 10_000_000
+
+// ValidPrice reports whether p is a price one purchase may have.
+func ValidPrice(p int64) bool { return p >= 0 && p <= MaxPriceCents }
+
 // ValidCurrency reports whether c is an accepted currency.
 func ValidCurrency(c string) bool { return slices.Contains(Currencies, c) }
 

@@ -58,23 +58,34 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 	}
 	defer unlock()
 
+	// Only valid purchases are folded; the others are dead letters with
+	// the reason, and the partition moves on.
+	var purchases []*job.Decoded
+	for i := range part.Events {
+		d := &part.Events[i]
+		if !IsPurchase(&d.Event) {
+			sum.Filtered++
+		} else if err := CheckPurchase(&d.Event); err != nil {
+			part.Reject(d.Record, "purchase not folded: "+err.Error())
+		} else {
+			purchases = append(purchases, d)
+		}
+	}
+
 	// A player's state lives in one partition of the inventory topic
 	// whatever partition their events were on, so folds of different event
 	// partitions may touch the same player: each state partition the batch
 	// touches is locked (in ascending order, as every folder takes them,
 	// so two never deadlock) and read to its end before the fold.
 	stateOf := map[string]int{} // user → state partition
-	for _, d := range part.Events {
-		if e := &d.Event; IsPurchase(e) {
-			if _, ok := stateOf[e.UserName]; !ok {
-				if stateOf[e.UserName], err = f.Table.PartitionOf(ctx, e.UserName); err != nil {
-					return sum, err
-				}
+	for _, d := range purchases {
+		if _, ok := stateOf[d.Event.UserName]; !ok {
+			if stateOf[d.Event.UserName], err = f.Table.PartitionOf(ctx, d.Event.UserName); err != nil {
+				return sum, err
 			}
 		}
 	}
-	stateParts := slices.Sorted(maps.Values(stateOf))
-	stateParts = slices.Compact(stateParts)
+	stateParts := slices.Compact(slices.Sorted(maps.Values(stateOf)))
 	for _, sp := range stateParts {
 		unlock, err := f.lock(ctx, fmt.Sprintf("state+%s+%d", f.Table.Topic(), sp))
 		if err != nil {
@@ -87,14 +98,11 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 	}
 
 	changed := map[string]*State{}
-	last := map[string]job.Decoded{} // a player's last event applied in this batch
+	last := map[string]*job.Decoded{}             // a player's last event applied in this batch
+	applied := map[string][]*events.KafkaRecord{} // and all of them
 	var order []string
-	for _, d := range part.Events {
+	for _, d := range purchases {
 		e := &d.Event
-		if !IsPurchase(e) {
-			sum.Filtered++
-			continue
-		}
 		st, ok := changed[e.UserName]
 		if !ok {
 			base, _ := f.Table.Get(stateOf[e.UserName], e.UserName)
@@ -109,7 +117,28 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 			order = append(order, e.UserName)
 		}
 		last[e.UserName] = d
+		applied[e.UserName] = append(applied[e.UserName], d.Record)
 	}
+
+	// A state the topic cannot hold would fail every retry: its player's
+	// purchases of this batch are dead letters instead, decided from the
+	// topic's limit before anything is written, so a redelivery decides
+	// the same.
+	limit, err := f.Table.StateLimit(ctx)
+	if err != nil {
+		return sum, err
+	}
+	order = slices.DeleteFunc(order, func(user string) bool {
+		size, err := recordSize(changed[user])
+		if err == nil && size <= limit {
+			return false
+		}
+		for _, rec := range applied[user] {
+			part.Reject(rec, fmt.Sprintf("purchase not folded: %s's inventory would be a %d-byte record, over the %d bytes the inventory topic %s takes (max.message.bytes)",
+				user, size, limit, f.Table.Topic()))
+		}
+		return true
+	})
 
 	// Snapshots first, then the states: if the process dies in between (or
 	// between two state partitions), the redelivered batch folds onto the

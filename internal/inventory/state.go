@@ -40,15 +40,16 @@ type State struct {
 	Applied map[string]int64 `json:"applied"`
 }
 
-// IsPurchase reports whether e changes an inventory.
+// IsPurchase reports whether e is a purchase, which changes an inventory
+// if CheckPurchase accepts it.
 func IsPurchase(e *event.Event) bool {
-	return (e.EventType == event.TypePurchaseSword || e.EventType == event.TypePurchaseItem) && e.UserName != "" && e.ItemType != ""
+	return e.EventType == event.TypePurchaseSword || e.EventType == event.TypePurchaseItem
 }
 
 // Apply folds the purchase at partition/offset into s, unless s already
-// holds it. It reports whether s changed.
+// holds it or CheckPurchase refuses it. It reports whether s changed.
 func (s *State) Apply(e *event.Event, partition int32, offset int64) bool {
-	if !IsPurchase(e) {
+	if !IsPurchase(e) || CheckPurchase(e) != nil {
 		return false
 	}
 	key := strconv.Itoa(int(partition))
@@ -58,12 +59,8 @@ func (s *State) Apply(e *event.Event, partition int32, offset int64) bool {
 	if s.Items == nil {
 		s.Items, s.SpentCents, s.Applied = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	}
-	quantity := e.Quantity
-	if quantity == 0 {
-		quantity = 1 // a purchase without a quantity is of one item
-	}
 	s.UserName = e.UserName
-	s.Items[e.ItemType] += quantity
+	s.Items[e.ItemType] += quantityOf(e)
 	if e.Currency != "" {
 		s.SpentCents[e.Currency] += e.PriceCents
 	}

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/questlog/questlog/internal/kafkapub"
 )
 
 // Table is the inventory topic read into memory, one partition at a time,
@@ -25,6 +28,7 @@ type Table struct {
 	mu         sync.Mutex
 	parts      map[int]*partition
 	partitions int // of the topic, once read
+	maxRecord  int // the topic's max.message.bytes, once read
 }
 
 type partition struct {
@@ -195,22 +199,93 @@ func (t *Table) Get(p int, user string) (State, bool) {
 	return s.Clone(), ok
 }
 
+// MaxRecordBytes returns the largest record batch the topic takes, its
+// max.message.bytes, read once.
+func (t *Table) MaxRecordBytes(ctx context.Context) (int, error) {
+	t.mu.Lock()
+	n := t.maxRecord
+	t.mu.Unlock()
+	if n > 0 {
+		return n, nil
+	}
+	client := &kafka.Client{Addr: kafka.TCP(t.brokers...), Timeout: 5 * time.Second}
+	resp, err := client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: t.topic, ConfigNames: []string{"max.message.bytes"},
+	}}})
+	if err == nil && len(resp.Resources) == 1 {
+		err = resp.Resources[0].Error
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read max.message.bytes of %s: %w", t.topic, err)
+	}
+	n = defaultMaxMessageBytes
+	for _, c := range resp.Resources[0].ConfigEntries {
+		if v, err := strconv.Atoi(c.ConfigValue); c.ConfigName == "max.message.bytes" && err == nil && v > 0 {
+			n = v
+		}
+	}
+	t.mu.Lock()
+	t.maxRecord = n
+	t.mu.Unlock()
+	return n, nil
+}
+
+// defaultMaxMessageBytes is Kafka's default max.message.bytes.
+const defaultMaxMessageBytes = 1048588
+
+// StateLimit is the largest state record (see recordSize) the table
+// writes: what the topic takes as a batch of its own, at most
+// MaxStateBytes.
+func (t *Table) StateLimit(ctx context.Context) (int, error) {
+	n, err := t.MaxRecordBytes(ctx)
+	return min(n, MaxStateBytes), err
+}
+
 // Put writes states, all of players in partition p, and waits until Kafka
-// has them (acks=all); then Get returns them.
+// has them (acks=all); then Get returns them. Each write is a batch the
+// topic's max.message.bytes takes; if Kafka still finds one too large (its
+// configuration changed), the limit is read again on the next call.
 func (t *Table) Put(ctx context.Context, p int, states []State) error {
 	if len(states) == 0 {
 		return nil
 	}
-	msgs := make([]kafka.Message, len(states))
-	for i, s := range states {
+	limit, err := t.MaxRecordBytes(ctx)
+	if err != nil {
+		return err
+	}
+	var msgs []kafka.Message
+	size := batchOverhead
+	flush := func() error {
+		if len(msgs) == 0 {
+			return nil
+		}
+		if err := t.writer.WriteMessages(ctx, msgs...); err != nil {
+			if kafkapub.TooLarge(err) {
+				t.mu.Lock()
+				t.maxRecord = 0
+				t.mu.Unlock()
+			}
+			return fmt.Errorf("write %d inventory states to %s[%d]: %w", len(msgs), t.topic, p, err)
+		}
+		msgs, size = msgs[:0], batchOverhead
+		return nil
+	}
+	for _, s := range states {
 		value, err := json.Marshal(s)
 		if err != nil {
 			return err
 		}
-		msgs[i] = kafka.Message{Key: []byte(s.UserName), Value: value, Partition: p}
+		n := recordOverhead + len(s.UserName) + len(value)
+		if size+n > limit {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(s.UserName), Value: value, Partition: p})
+		size += n
 	}
-	if err := t.writer.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("write %d inventory states to %s[%d]: %w", len(states), t.topic, p, err)
+	if err := flush(); err != nil {
+		return err
 	}
 	part := t.part(p)
 	part.mu.Lock()
