@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/questlog/questlog/internal/event"
+	"github.com/questlog/questlog/internal/kafkatest"
 )
 
 // The harness finds the processes its child started by walking /proc down
@@ -235,5 +236,40 @@ func TestReportFailsOnWhatMatters(t *testing.T) {
 	ok.WriteTable(&b)
 	if !strings.Contains(b.String(), "| dataset extracted_events ") || !strings.Contains(b.String(), "PASSED") {
 		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+// The garbage corpus reaches a real broker: every record is acknowledged
+// in the partition its client's partitioner picks, except the one over
+// the broker's size limit.
+func TestKafkaCorpusAsOtherClientsWouldProduceIt(t *testing.T) {
+	addr := kafkatest.Start(t, 3)
+	sec := newSecrets(rand.New(rand.NewPCG(5, 6)))
+	cases := kafkaCorpus(rand.New(rand.NewPCG(5, 7)), sec)
+	res, err := produceKafkaCorpus(context.Background(), []string{addr}, kafkatest.Topic, 3, cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.sent != len(cases) || res.acked != len(cases)-1 || len(res.refused) != 1 || !strings.Contains(res.refused[0], "broker's limit") {
+		t.Fatalf("sent %d, acked %d, refused %v", res.sent, res.acked, res.refused)
+	}
+	byPartitioner := map[string]int{}
+	for _, m := range kafkatest.ReadAll(t, addr, 3) {
+		for _, c := range cases {
+			if string(c.value) == string(m.Value) && string(c.key) == string(m.Key) {
+				if want := partitioners[c.partitioner](c.key, 3, 0); c.partitioner != roundRobin && int32(m.Partition) != want {
+					t.Errorf("%s landed in partition %d, its partitioner (%s) picks %d", c.name, m.Partition, c.partitioner, want)
+				}
+				byPartitioner[c.partitioner]++
+			}
+		}
+	}
+	for _, p := range []string{murmur2, crc32Part, fnvPart, roundRobin} {
+		if byPartitioner[p] == 0 {
+			t.Errorf("no record of the %s partitioner in the topic: %v", p, byPartitioner)
+		}
+	}
+	if sec.count() < 3 {
+		t.Error("the corpus sent no credentials in record headers")
 	}
 }
