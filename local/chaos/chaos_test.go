@@ -133,8 +133,8 @@ func TestExpectedInventoriesFoldOnlyValidPurchases(t *testing.T) {
 	}
 	topic := &eventsTopic{records: []topicRecord{
 		buy("ann", "shield", 2, 2400), buy("ann", "sword", 1, 1500), buy("ann", "unobtainium", 1, 1),
-		buy("bob", "potion", 1000, 1),                              // quantity out of bounds: bob has no inventory
-		buy("cyd", "ring", 1, 1<<62), // a price beyond the catalog's bound
+		buy("bob", "potion", 1000, 1), // quantity out of bounds: bob has no inventory
+		buy("cyd", "ring", 1, 1<<62),  // a price beyond the catalog's bound
 		{valid: false, value: []byte("not JSON")},
 	}}
 	want := expectedInventories(topic)
