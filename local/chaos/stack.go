@@ -36,6 +36,7 @@ type stack struct {
 	exited  chan struct{} // closed when the current incarnation has exited
 	killing bool          // this process is stopping the current incarnation
 	crashes []string      // incarnations that exited on their own
+	lastErr error         // how the last incarnation exited
 	peakKB  int64         // the largest peak RSS of an incarnation
 	killed  map[int]string
 }
@@ -139,6 +140,7 @@ func readPublished(path string) (published, bool) {
 func (s *stack) wait(cmd *exec.Cmd, exited chan struct{}) {
 	err := cmd.Wait()
 	s.mu.Lock()
+	s.lastErr = err
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.peakKB = max(s.peakKB, ru.Maxrss)
 	}
@@ -205,14 +207,22 @@ func (s *stack) ensureUp(ctx context.Context) error {
 // stop asks the emulator to drain and exit (Ctrl-C); an emulator that does
 // not is killed, and that is a failure.
 func (s *stack) stop() {
-	if s.pid() == 0 {
+	pid := s.pid()
+	if pid == 0 {
 		return
 	}
+	problem := ""
 	if !s.signal(syscall.SIGINT, 2*time.Minute) {
-		s.mu.Lock()
-		s.crashes = append(s.crashes, fmt.Sprintf("questlog start (pid %d) did not exit within 2 minutes of Ctrl-C", s.cmd.Process.Pid))
-		s.mu.Unlock()
+		problem = "did not exit within 2 minutes of Ctrl-C"
 		s.signal(syscall.SIGKILL, time.Minute)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if problem == "" && s.lastErr != nil {
+		problem = fmt.Sprintf("did not exit cleanly on Ctrl-C: %v", s.lastErr)
+	}
+	if problem != "" {
+		s.crashes = append(s.crashes, fmt.Sprintf("questlog start (pid %d) %s", pid, problem))
 	}
 }
 
