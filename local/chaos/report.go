@@ -21,6 +21,7 @@ type Report struct {
 	// and hostile corpus); AcceptedNoID counts 2xx answers without one.
 	Accepted, AcceptedNoID   int
 	LoadRequests, LoadErrors int
+	LoadErrorsByStatus       map[string]int // "transport", "500", …
 
 	Topic                                string
 	TopicRecords, TopicEvents, TopicLost int
@@ -95,7 +96,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	t := &table{header: []string{"check", "expected", "got", "distinct", "lost", "duplicated", "notes"}}
 	n := commas
 	t.row("accepted (2xx with X-Event-Id)", "", n(r.Accepted), n(r.Accepted), "", "",
-		fmt.Sprintf("%s load requests, %s failed (kills, restarts); %d 2xx without an id", n(r.LoadRequests), n(r.LoadErrors), r.AcceptedNoID))
+		fmt.Sprintf("%s load requests, %s failed (%s); %d 2xx without an id", n(r.LoadRequests), n(r.LoadErrors), counts(r.LoadErrorsByStatus), r.AcceptedNoID))
 	t.row("topic "+r.Topic, n(r.Accepted)+" accepted", n(r.TopicRecords)+" records", n(r.TopicEvents)+" events", n(r.TopicLost), n(r.TopicDuplicated),
 		fmt.Sprintf("%s records are not events", n(r.TopicRecords-r.TopicEvents)))
 	for _, d := range r.Datasets {

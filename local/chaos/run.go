@@ -264,7 +264,7 @@ func (r *chaosRun) startLoad(ctx context.Context, rep *Report) *sync.WaitGroup {
 			r.log.Error("chaos: the load generator failed", "err", err)
 			return
 		}
-		rep.LoadRequests, rep.LoadErrors = res.Requests, res.Errors
+		rep.LoadRequests, rep.LoadErrors, rep.LoadErrorsByStatus = res.Requests, res.Errors, res.ErrorsByStatus
 	})
 	return &wg
 }
