@@ -19,8 +19,8 @@ import (
 //	POST /purchase/{username}  {"item_type":"shield","quantity":2,"price_cents":2400,"currency":"gold","store_id":"main","cart_id":"c-17"}
 //
 // Only item_type is required. quantity defaults to 1 (1–99), price_cents
-// (the total paid, ≥ 0) to the catalog price times the quantity, currency
-// to gold.
+// (the total paid, 0–catalog.MaxPriceCents) to the catalog price times the
+// quantity, currency to gold.
 var (
 	PurchaseItem = Route{
 		Pattern: "GET /purchase/{username}/{item_type}",
@@ -160,6 +160,9 @@ func (p purchase) draft(r *Request) (*Draft, error) {
 	}
 	if price < 0 {
 		return nil, &BadRequest{Field: "price_cents", Reason: fmt.Sprintf("price_cents %d must not be negative", price)}
+	}
+	if !catalog.ValidPrice(price) {
+		return nil, &BadRequest{Field: "price_cents", Reason: fmt.Sprintf("price_cents %d must be at most %d", price, catalog.MaxPriceCents)}
 	}
 	currency := p.Currency
 	if currency == "" {

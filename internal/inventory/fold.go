@@ -108,7 +108,12 @@ func (f *Folder) partition(ctx context.Context, records []events.KafkaRecord) (j
 			base, _ := f.Table.Get(stateOf[e.UserName], e.UserName)
 			st = &base
 		}
-		if !st.Apply(e, part.Partition, d.Source.Offset) {
+		fresh, err := st.Apply(e, part.Partition, d.Source.Offset)
+		if err != nil {
+			part.Reject(d.Record, "purchase not folded: "+err.Error())
+			continue
+		}
+		if !fresh {
 			sum.Skipped++ // applied before: a redelivery or a replay
 			continue
 		}

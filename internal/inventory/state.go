@@ -20,6 +20,7 @@
 package inventory
 
 import (
+	"fmt"
 	"maps"
 	"strconv"
 
@@ -47,27 +48,50 @@ func IsPurchase(e *event.Event) bool {
 }
 
 // Apply folds the purchase at partition/offset into s, unless s already
-// holds it or CheckPurchase refuses it. It reports whether s changed.
-func (s *State) Apply(e *event.Event, partition int32, offset int64) bool {
-	if !IsPurchase(e) || CheckPurchase(e) != nil {
-		return false
+// holds it (applied is false). It refuses, with the reason, a purchase
+// CheckPurchase refuses or one that would overflow a total; s is then
+// unchanged.
+func (s *State) Apply(e *event.Event, partition int32, offset int64) (applied bool, err error) {
+	if !IsPurchase(e) {
+		return false, nil
+	}
+	if err := CheckPurchase(e); err != nil {
+		return false, err
 	}
 	key := strconv.Itoa(int(partition))
 	if last, ok := s.Applied[key]; ok && offset <= last {
-		return false // a redelivered or replayed event
+		return false, nil // a redelivered or replayed event
+	}
+	items, ok1 := addChecked(s.Items[e.ItemType], quantityOf(e))
+	spent, ok2 := addChecked(s.SpentCents[e.Currency], e.PriceCents)
+	purchases, ok3 := addChecked(s.Purchases, 1)
+	switch {
+	case !ok1:
+		return false, fmt.Errorf("%s's count of %s would overflow", e.UserName, e.ItemType)
+	case !ok2:
+		return false, fmt.Errorf("%s's spent_cents in %s would overflow", e.UserName, e.Currency)
+	case !ok3:
+		return false, fmt.Errorf("%s's purchases would overflow", e.UserName)
 	}
 	if s.Items == nil {
 		s.Items, s.SpentCents, s.Applied = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	}
 	s.UserName = e.UserName
-	s.Items[e.ItemType] += quantityOf(e)
+	s.Items[e.ItemType] = items
 	if e.Currency != "" {
-		s.SpentCents[e.Currency] += e.PriceCents
+		s.SpentCents[e.Currency] = spent
 	}
-	s.Purchases++
+	s.Purchases = purchases
 	s.UpdatedAt = max(s.UpdatedAt, e.EventTime)
 	s.Applied[key] = offset
-	return true
+	return true, nil
+}
+
+// addChecked returns a+b, false if the sum of these non-negative amounts
+// overflows.
+func addChecked(a, b int64) (int64, bool) {
+	sum := a + b
+	return sum, sum >= a
 }
 
 // Clone returns a deep copy, so a fold can be abandoned on error.

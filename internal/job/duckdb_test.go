@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,59 @@ func TestDuckDBReadsTheDatasets(t *testing.T) {
 		FROM read_parquet('%s', hive_partitioning = true)`, filepath.Join(dir, "_rejected", "*", "*", "*.parquet")))
 	if len(dead) != 1 || dead[0]["dataset"] != "extracted_events" || dead[0]["value"] != "not json" || dead[0]["kafka_offset"] != "2" {
 		t.Errorf("DuckDB dead letters = %v", dead)
+	}
+}
+
+// Every optional column is NULL where the event has no value, whatever
+// the rows around it: parquet-go (v0.32) wrote the NULLs after a short
+// non-null run as values (empty strings and zeros): a default hit, a
+// purchase, then two default hits left the last two with an empty
+// item_type, so "where guild_name is null" missed rows. DuckDB reads what
+// is written.
+func TestAbsentOptionalColumnsAreNull(t *testing.T) {
+	addr := kafkatest.Start(t, 1)
+	at := event.MillisOf(time.Date(2026, 11, 26, 23, 44, 55, 123e6, time.UTC))
+	empty := func(id string) event.Event {
+		return event.Event{SchemaVersion: 1, EventID: id, EventType: event.TypeDefault, EventTime: at}
+	}
+	full := event.Event{
+		SchemaVersion: 1, EventID: "full", EventType: event.TypePurchaseItem, EventTime: at,
+		UserName: "divya", GuildName: "masadons", ItemType: "shield", ItemName: "Oak Shield", ItemRarity: "common", Quantity: 2, PriceCents: 2400,
+		Currency: "gold", StoreID: "web", CartID: "c-1", RemoteIP: "203.0.113.7", UserAgent: "curl/8.5.0", Host: "localhost:3000",
+	}
+	var msgs []kafka.Message
+	for _, e := range []event.Event{empty("e0"), full, empty("e2"), empty("e3"), empty("e4")} {
+		msgs = append(msgs, kafka.Message{Value: mustJSON(t, e)})
+	}
+	// Dead letters: a key, then none (NULL kafka_key).
+	for _, key := range []string{"", "k", "", "", ""} {
+		m := kafka.Message{Value: []byte("not json")}
+		if key != "" {
+			m.Key = []byte(key)
+		}
+		msgs = append(msgs, m)
+	}
+	kafkatest.Produce(t, addr, msgs...)
+	dir := t.TempDir()
+	st, _ := store.Open(context.Background(), dir)
+	j := &job.Job{Dataset: "extracted_events", Transform: job.Extract, Sink: sink.New(st, quiet), Log: quiet}
+	if _, err := j.Handle(context.Background(), kafkatest.Event(t, addr, kafkatest.ReadAll(t, addr, 1))); err != nil {
+		t.Fatal(err)
+	}
+
+	columns := []string{"user_name", "guild_name", "item_type", "item_name", "item_rarity", "quantity", "price_cents", "currency", "store_id", "cart_id", "remote_ip", "user_agent", "host"}
+	var counts []string
+	for _, c := range columns {
+		counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL) AS %s", c, c))
+	}
+	got := duckdb(t, fmt.Sprintf("SELECT %s FROM read_parquet('%s')", strings.Join(counts, ", "), filepath.Join(dir, "extracted_events", "*", "*.parquet")))
+	for _, c := range columns {
+		if got[0][c] != "4" {
+			t.Errorf("%s is NULL in %v of the 4 rows without it", c, got[0][c])
+		}
+	}
+	dead := duckdb(t, fmt.Sprintf("SELECT count(*) FILTER (WHERE kafka_key IS NULL) AS keyless FROM read_parquet('%s')", filepath.Join(dir, "_rejected", "*", "*", "*.parquet")))
+	if dead[0]["keyless"] != "4" {
+		t.Errorf("kafka_key is NULL in %v of the 4 dead letters without a key", dead[0]["keyless"])
 	}
 }

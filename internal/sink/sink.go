@@ -290,7 +290,7 @@ func encode[T any](w io.Writer, run []Record[T]) error {
 	for i := range run {
 		buf = append(buf, run[i].Row)
 		if len(buf) == cap(buf) || i == len(run)-1 {
-			if _, err := pw.Write(buf); err != nil {
+			if err := writeRows(pw, buf); err != nil {
 				return err
 			}
 			clear(buf)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"time"
 
@@ -64,6 +65,7 @@ func generateKafka(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
+		fmt.Fprintln(os.Stderr, "generate-event kafka: synthetic records, in no topic (`invoke -e` runs them on a scratch stack, away from the live datasets); --from-topic takes real ones")
 		gen := loadgen.NewGenerator(loadgen.Population{Players: 20, Guilds: 4}, *seed)
 		at := time.Now().UTC()
 		for i := range *count {

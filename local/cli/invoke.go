@@ -14,6 +14,7 @@ import (
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/esm"
 	"github.com/questlog/questlog/local/invoke"
+	"github.com/questlog/questlog/local/scratch"
 )
 
 func cmdInvoke(ctx context.Context, args []string) error {
@@ -38,6 +39,19 @@ func cmdInvoke(ctx context.Context, args []string) error {
 	}
 	c.cfg.Functions = pos
 	c.cfg.APIAddr, c.cfg.LambdaAddr = "127.0.0.1:0", "127.0.0.1:0"
+	var payload []byte
+	if !*replay {
+		if payload, err = readEvent(*eventFile); err != nil {
+			return err
+		}
+		var note string
+		if c.cfg, note, err = scratch.For(ctx, c.cfg, payload); err != nil {
+			return err
+		}
+		if note != "" {
+			fmt.Fprintln(os.Stderr, note)
+		}
+	}
 	e, err := emulator.Start(ctx, c.cfg, emulator.Serve{}, false)
 	if err != nil {
 		return err
@@ -49,10 +63,6 @@ func cmdInvoke(ctx context.Context, args []string) error {
 	}()
 	if *replay {
 		return replayFunction(ctx, e, pos[0], c.cfg.Logger)
-	}
-	payload, err := readEvent(*eventFile)
-	if err != nil {
-		return err
 	}
 	res, err := e.Runtime.Invoke(ctx, invoke.Request{Function: pos[0], Payload: payload})
 	if err != nil {

@@ -23,10 +23,19 @@ func TestGenerateInvokeShow(t *testing.T) {
 	inv := exec.Command(questlogBin, append([]string{"invoke", "ExtractFunction", "-e", "-"}, common...)...)
 	inv.Dir = projectDir()
 	inv.Stdin = strings.NewReader(string(batch))
+	var note strings.Builder
+	inv.Stderr = &note
 	out, err := inv.Output()
 	if err != nil {
 		t.Fatalf("invoke: %v\n%s", err, out)
 	}
+	// Synthetic records are in no topic: they run on a scratch stack, whose
+	// datasets the note names.
+	scratchRoot := "file://" + filepath.Join(dataDir, "scratch", "datasets")
+	if !strings.Contains(note.String(), "scratch stack") || !strings.Contains(note.String(), "DatasetRoot="+scratchRoot) {
+		t.Errorf("invoke's note: %q, want one naming the scratch datasets %s", note.String(), scratchRoot)
+	}
+	common[3] = "DatasetRoot=" + scratchRoot // show reads what the invocation landed
 	var sum struct {
 		Dataset string
 		Landed  int

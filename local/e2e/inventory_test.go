@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,7 +15,10 @@ import (
 func kcatProduce(t *testing.T, broker, topic string, lines []string) {
 	t.Helper()
 	if _, err := exec.LookPath("kcat"); err != nil {
-		t.Fatal("kcat is not installed (apt-get install kcat)")
+		if os.Getenv("CI") != "" {
+			t.Fatal("kcat is not installed (apt-get install kcat)")
+		}
+		t.Skip("kcat is not installed (apt-get install kcat); CI fails here")
 	}
 	cmd := exec.Command("kcat", "-P", "-b", broker, "-t", topic, "-K", "\t")
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")

@@ -60,6 +60,12 @@ type Config struct {
 	LookupEnv func(string) (string, bool)
 }
 
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	c.withDefaults()
+	return c
+}
+
 func (c *Config) withDefaults() {
 	if c.ProjectDir == "" {
 		c.ProjectDir = "."
