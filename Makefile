@@ -11,7 +11,7 @@ STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # legacy go1.x RPC mode so the runtime always talks to the Runtime API.
 BUILD_FUNCTION = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
-.PHONY: help install run build test bench testdeps clean
+.PHONY: help install run build test bench chaos testdeps clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,11 @@ bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get insta
 	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
 	@echo "== loadgen at full speed with the console open in Chromium vs no page open"
 	$(GO) test -run '^$$' -bench ConsoleCost -benchtime 1x ./local/console
+
+DURATION ?= 1m
+chaos: ## Break the stack on purpose for DURATION (default 1m; make chaos DURATION=10m) and check nothing was lost, duplicated, wrong or leaked
+	$(GO) build -o bin/questlog ./local
+	bin/questlog chaos --duration $(DURATION) $(ARGS)
 
 # Test tools that are not Go modules: DuckDB (from npm) reads our Parquet
 # to prove other engines can.

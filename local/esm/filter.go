@@ -88,6 +88,17 @@ type rule struct {
 	butAffix   bool // butPrefix or butSuffix is set
 }
 
+// Delivers returns whether the mapping's FilterCriteria deliver a record
+// value (nil: a null value) to the function, for tools that check what a
+// function was given, such as the chaos harness.
+func (m Mapping) Delivers() (func(value []byte) bool, error) {
+	fs, err := compileFilters(m.FilterPatterns)
+	if err != nil {
+		return nil, err
+	}
+	return fs.match, nil
+}
+
 // compileFilters parses FilterCriteria patterns. nil means "match all".
 func compileFilters(patterns []string) (*filterSet, error) {
 	if len(patterns) == 0 {

@@ -151,3 +151,25 @@ func TestFilterCompileErrors(t *testing.T) {
 		t.Errorf("6 filters: error %v, want at most 5", err)
 	}
 }
+
+func TestMappingDelivers(t *testing.T) {
+	all, err := Mapping{}.Delivers()
+	if err != nil || !all(nil) || !all([]byte("not json")) {
+		t.Fatalf("a mapping without FilterCriteria must deliver everything (err %v)", err)
+	}
+	joins, err := Mapping{FilterPatterns: []string{`{"value": {"event_type": ["join_a_guild"]}}`}}.Delivers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for value, want := range map[string]bool{`{"event_type":"join_a_guild"}`: true, `{"event_type":"default"}`: false, "not json": false} {
+		if got := joins([]byte(value)); got != want {
+			t.Errorf("delivers %s = %v, want %v", value, got, want)
+		}
+	}
+	if joins(nil) {
+		t.Error("a null value matched an object pattern")
+	}
+	if _, err := (Mapping{FilterPatterns: []string{`{"value": 1}`}}).Delivers(); err == nil {
+		t.Error("an invalid pattern compiled")
+	}
+}

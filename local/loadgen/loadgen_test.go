@@ -70,28 +70,36 @@ func gameAPI(t *testing.T, addr string) *httptest.Server {
 	return srv
 }
 
-// countTopic counts the events in the topic like the datasets would.
-func countTopic(t *testing.T, addr string) (byType map[string]int, byItemQuantity map[string]int64, total int) {
-	byType, byItemQuantity = map[string]int{}, map[string]int64{}
+// readTopic counts the events in the topic like the datasets would, and
+// returns their ids.
+func readTopic(t *testing.T, addr string) (byType map[string]int, byItemQuantity map[string]int64, ids map[string]bool) {
+	byType, byItemQuantity, ids = map[string]int{}, map[string]int64{}, map[string]bool{}
 	for _, m := range kafkatest.ReadAll(t, addr, 3) {
 		e, err := event.Decode(m.Value)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ids[e.EventID] = true
 		byType[e.EventType]++
 		if e.ItemType != "" {
 			byItemQuantity[e.ItemType] += e.Quantity
 		}
-		total++
 	}
-	return byType, byItemQuantity, total
+	return byType, byItemQuantity, ids
 }
+
+// acceptedIDs records the event ids OnAccepted reports.
+type acceptedIDs map[string]bool
+
+func (a acceptedIDs) record(_ loadgen.Action, id string) { a[id] = true }
 
 func TestRunAgainstTheAPI(t *testing.T) {
 	addr := kafkatest.Start(t, 3)
 	srv := gameAPI(t, addr)
+	accepted := acceptedIDs{}
 	res, err := loadgen.Run(context.Background(), loadgen.Config{
 		Population: loadgen.Population{Players: 50, Guilds: 5}, Count: 400, Concurrency: 8, Seed: 42, BaseURL: srv.URL,
+		OnAccepted: accepted.record,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +109,12 @@ func TestRunAgainstTheAPI(t *testing.T) {
 		res.Summary(&b)
 		t.Fatalf("run:\n%s", b.String())
 	}
-	byType, byItem, total := countTopic(t, addr)
-	if total != res.Accepted || !reflect.DeepEqual(byType, res.ByType) || !reflect.DeepEqual(byItem, res.QuantityByItem) {
-		t.Errorf("topic holds %d events %v %v; loadgen reports %d %v %v", total, byType, byItem, res.Accepted, res.ByType, res.QuantityByItem)
+	byType, byItem, ids := readTopic(t, addr)
+	if len(ids) != res.Accepted || !reflect.DeepEqual(byType, res.ByType) || !reflect.DeepEqual(byItem, res.QuantityByItem) {
+		t.Errorf("topic holds %d events %v %v; loadgen reports %d %v %v", len(ids), byType, byItem, res.Accepted, res.ByType, res.QuantityByItem)
+	}
+	if !reflect.DeepEqual(map[string]bool(accepted), ids) {
+		t.Errorf("OnAccepted reported %d event ids, the topic holds %d, and they differ", len(accepted), len(ids))
 	}
 	if res.LatencyMs.P50 <= 0 || res.LatencyMs.Max < res.LatencyMs.P99 {
 		t.Errorf("latency = %+v", res.LatencyMs)
@@ -125,13 +136,17 @@ func TestRunCountsRejectedRequests(t *testing.T) {
 
 func TestKafkaMode(t *testing.T) {
 	addr := kafkatest.Start(t, 3)
-	res, err := loadgen.Run(context.Background(), loadgen.Config{Count: 2000, Seed: 3, Brokers: []string{addr}, Topic: kafkatest.Topic})
+	accepted := acceptedIDs{}
+	res, err := loadgen.Run(context.Background(), loadgen.Config{Count: 2000, Seed: 3, Brokers: []string{addr}, Topic: kafkatest.Topic, OnAccepted: accepted.record})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byType, byItem, total := countTopic(t, addr)
-	if res.Accepted != 2000 || total != 2000 || !reflect.DeepEqual(byType, res.ByType) || !reflect.DeepEqual(byItem, res.QuantityByItem) {
-		t.Errorf("kafka mode: accepted %d, topic %d %v %v vs %v %v", res.Accepted, total, byType, byItem, res.ByType, res.QuantityByItem)
+	byType, byItem, ids := readTopic(t, addr)
+	if res.Accepted != 2000 || len(ids) != 2000 || !reflect.DeepEqual(byType, res.ByType) || !reflect.DeepEqual(byItem, res.QuantityByItem) {
+		t.Errorf("kafka mode: accepted %d, topic %d %v %v vs %v %v", res.Accepted, len(ids), byType, byItem, res.ByType, res.QuantityByItem)
+	}
+	if !reflect.DeepEqual(map[string]bool(accepted), ids) {
+		t.Errorf("OnAccepted reported %d event ids, the topic holds %d, and they differ", len(accepted), len(ids))
 	}
 	// A player's events are on the partition the API functions (kafka-go's
 	// Murmur2Balancer) would have put them on, as the inventory needs.

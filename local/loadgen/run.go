@@ -44,6 +44,12 @@ type Config struct {
 	Timeout time.Duration
 	// Progress receives a live progress line every second; nil for none.
 	Progress io.Writer
+	// OnAccepted, if set, is called for every accepted action with the id
+	// of the event it recorded: the X-Event-Id of a 2xx answer (empty if
+	// the answer had none), or in Kafka mode the id of the acknowledged
+	// event. Calls are serialized. The chaos harness uses it to know which
+	// events the pipeline promised to keep.
+	OnAccepted func(a Action, eventID string)
 }
 
 // Result is what a run did. Accepted* count only answers of 2xx (in Kafka
@@ -104,7 +110,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	agg := newAggregate(send.mode())
+	agg := newAggregate(send.mode(), cfg.OnAccepted)
 	work := make(chan []Action, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
@@ -157,11 +163,13 @@ func dispatch(ctx context.Context, cfg Config, size int, work chan<- []Action) {
 	}
 }
 
-// outcome of one action: latency and status ("200", "503", "transport").
+// outcome of one action: latency and status ("200", "503", "transport"),
+// and the id of the event an accepted action recorded.
 type outcome struct {
 	latency time.Duration
 	status  string
 	ok      bool
+	eventID string
 }
 
 type sender interface {
@@ -225,7 +233,11 @@ func (s *httpSender) do(ctx context.Context, a Action) outcome {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return outcome{latency: time.Since(start), status: strconv.Itoa(resp.StatusCode), ok: resp.StatusCode/100 == 2}
+	o := outcome{latency: time.Since(start), status: strconv.Itoa(resp.StatusCode), ok: resp.StatusCode/100 == 2}
+	if o.ok {
+		o.eventID = resp.Header.Get("X-Event-Id")
+	}
+	return o
 }
 
 type kafkaSender struct {
@@ -253,8 +265,11 @@ func (s *kafkaSender) close()         { s.cl.Close() }
 
 func (s *kafkaSender) send(ctx context.Context, batch []Action) []outcome {
 	recs := make([]*kgo.Record, len(batch))
+	ids := make([]string, len(batch))
 	for i, a := range batch {
-		value, _ := json.Marshal(EventFor(a, time.Now()))
+		e := EventFor(a, time.Now())
+		ids[i] = e.EventID
+		value, _ := json.Marshal(e)
 		recs[i] = &kgo.Record{Value: value}
 		if a.User != "" {
 			recs[i].Key = []byte(a.User)
@@ -269,7 +284,7 @@ func (s *kafkaSender) send(ctx context.Context, batch []Action) []outcome {
 	}
 	out := make([]outcome, len(batch))
 	for i, r := range recs {
-		out[i] = outcome{latency: took, status: "acked", ok: true}
+		out[i] = outcome{latency: took, status: "acked", ok: true, eventID: ids[i]}
 		if failed[r] {
 			out[i] = outcome{latency: took, status: "kafka error"}
 		}
@@ -294,15 +309,16 @@ func EventFor(a Action, now time.Time) event.Event {
 }
 
 type aggregate struct {
-	mu        sync.Mutex
-	res       Result
-	latencies []time.Duration
-	done      atomic.Int64
-	failed    atomic.Int64
+	mu         sync.Mutex
+	res        Result
+	onAccepted func(Action, string)
+	latencies  []time.Duration
+	done       atomic.Int64
+	failed     atomic.Int64
 }
 
-func newAggregate(mode string) *aggregate {
-	return &aggregate{res: Result{Mode: mode, ErrorsByStatus: map[string]int{}, ByType: map[string]int{}, ByUser: map[string]int{},
+func newAggregate(mode string, onAccepted func(Action, string)) *aggregate {
+	return &aggregate{onAccepted: onAccepted, res: Result{Mode: mode, ErrorsByStatus: map[string]int{}, ByType: map[string]int{}, ByUser: map[string]int{},
 		ByItem: map[string]int{}, QuantityByItem: map[string]int64{}}}
 }
 
@@ -320,6 +336,9 @@ func (g *aggregate) add(batch []Action, outs []outcome) {
 			continue
 		}
 		g.res.Accepted++
+		if g.onAccepted != nil {
+			g.onAccepted(a, o.eventID)
+		}
 		g.res.ByType[a.Type]++
 		if a.User != "" {
 			g.res.ByUser[a.User]++
