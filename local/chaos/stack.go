@@ -23,7 +23,7 @@ import (
 // each incarnation is started on the same ports and data directory.
 type stack struct {
 	bin, projectDir, dataDir                 string
-	apiPort, lambdaPort, kafkaPort, hdfsPort int
+	apiPort, lambdaPort, kafkaPort, hdfsPort, consolePort int
 	out                                      *logPump
 	log                                      *slog.Logger
 
@@ -56,12 +56,12 @@ func freePorts(n int) ([]int, error) {
 }
 
 func newStack(bin, projectDir, dataDir string, out *logPump, log *slog.Logger) (*stack, error) {
-	ports, err := freePorts(4)
+	ports, err := freePorts(5)
 	if err != nil {
 		return nil, err
 	}
 	return &stack{bin: bin, projectDir: projectDir, dataDir: dataDir, out: out, log: log,
-		apiPort: ports[0], lambdaPort: ports[1], kafkaPort: ports[2], hdfsPort: ports[3], killed: map[int]string{}}, nil
+		apiPort: ports[0], lambdaPort: ports[1], kafkaPort: ports[2], hdfsPort: ports[3], consolePort: ports[4], killed: map[int]string{}}, nil
 }
 
 // start runs a new incarnation and waits until it has published its
@@ -71,7 +71,8 @@ func (s *stack) start(ctx context.Context, build bool, within time.Duration) err
 	os.Remove(state) // a killed incarnation leaves its own behind
 	args := []string{"start", "--data-dir", s.dataDir, "--log-level", "info",
 		"--port", strconv.Itoa(s.apiPort), "--lambda-port", strconv.Itoa(s.lambdaPort),
-		"--kafka-port", strconv.Itoa(s.kafkaPort), "--hdfs-port", strconv.Itoa(s.hdfsPort)}
+		"--kafka-port", strconv.Itoa(s.kafkaPort), "--hdfs-port", strconv.Itoa(s.hdfsPort),
+		"--console-port", strconv.Itoa(s.consolePort)}
 	if !build {
 		args = append(args, "--skip-build")
 	}
