@@ -22,10 +22,10 @@ import (
 // process on ports and a data directory of its own. It survives kill -9:
 // each incarnation is started on the same ports and data directory.
 type stack struct {
-	bin, projectDir, dataDir                 string
+	bin, projectDir, dataDir                              string
 	apiPort, lambdaPort, kafkaPort, hdfsPort, consolePort int
-	out                                      *logPump
-	log                                      *slog.Logger
+	out                                                   *logPump
+	log                                                   *slog.Logger
 
 	// The addresses the emulator publishes; stable across incarnations.
 	apiURL, datasetRoot string
