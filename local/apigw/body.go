@@ -21,9 +21,11 @@ var (
 )
 
 // bodyBudget bounds the bytes of request bodies held in memory at once,
-// across connections. It is counted in units, one token per unit; a
-// request takes its whole share in one turn, so two requests never split
-// what is free between them and both wait.
+// across connections. It is counted in units, one token per unit. A body's
+// buffer grows only once the bytes it holds have arrived, and each growth
+// is paid for first, so a client that declares a large body and sends it
+// slowly, or not at all, holds only what it sent. A growth takes its units
+// in one turn, so two requests never split what is free between them.
 type bodyBudget struct {
 	turn   chan struct{}
 	tokens chan struct{}
@@ -40,24 +42,27 @@ func newBodyBudget(bytes int64) *bodyBudget {
 	return b
 }
 
-// acquire waits, until ctx ends, for n bytes of the budget.
-func (b *bodyBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
-	units := min(int((n+budgetUnit-1)/budgetUnit), cap(b.tokens))
+// unitsFor is the number of units that pay for n bytes.
+func unitsFor(n int) int { return (n + budgetUnit - 1) / budgetUnit }
+
+// acquire waits, until ctx ends, for n units.
+func (b *bodyBudget) acquire(ctx context.Context, n int) error {
+	n = min(n, cap(b.tokens))
 	select {
 	case b.turn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, errBusy
+		return errBusy
 	}
 	defer func() { <-b.turn }()
-	for got := 0; got < units; got++ {
+	for got := 0; got < n; got++ {
 		select {
 		case <-b.tokens:
 		case <-ctx.Done():
 			b.put(got)
-			return nil, errBusy
+			return errBusy
 		}
 	}
-	return func() { b.put(units) }, nil
+	return nil
 }
 
 func (b *bodyBudget) put(units int) {
@@ -68,54 +73,87 @@ func (b *bodyBudget) put(units int) {
 
 var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// readBody reads r's body into a buffer of exactly its Content-Length, or,
-// for a body of unknown length, one that grows to at most maxBodyBytes+1:
-// never more than the limit per request. Give the buffer back with
-// putBody.
-func readBody(r *http.Request) (*[]byte, error) {
-	buf := bodyPool.Get().(*[]byte)
-	b := (*buf)[:0]
+// body is a request body read into memory paid for from a bodyBudget.
+type body struct {
+	budget *bodyBudget
+	buf    *[]byte
+	held   int // units taken from budget
+}
+
+// payFor makes the units held cover a buffer of capacity bytes, waiting
+// until ctx ends.
+func (b *body) payFor(ctx context.Context, capacity int) error {
+	need := unitsFor(capacity) - b.held
+	if need <= 0 {
+		return nil
+	}
+	if err := b.budget.acquire(ctx, need); err != nil {
+		return err
+	}
+	b.held += need
+	return nil
+}
+
+// release gives the buffer back to the pool and the units to the budget.
+func (b *body) release() {
+	if b.buf != nil {
+		putBody(b.buf)
+		b.buf = nil
+	}
+	b.budget.put(b.held)
+	b.held = 0
+}
+
+// readBody reads r's body, growing its buffer (and paying for it from
+// budget, waiting until ctx ends) only as bytes arrive, and never beyond
+// maxBodyBytes+1: a body of known length gets a buffer of at most its
+// length. The caller releases the result, also on error.
+func readBody(ctx context.Context, budget *bodyBudget, r *http.Request) (*body, error) {
+	limit := maxBodyBytes + 1
 	if n := r.ContentLength; n >= 0 {
 		if n > maxBodyBytes {
-			putBody(buf)
-			return nil, errBodyTooLarge
+			return &body{budget: budget}, errBodyTooLarge
 		}
-		if int64(cap(b)) < n {
-			b = make([]byte, 0, n)
-		}
-		b = b[:n]
-		_, err := io.ReadFull(r.Body, b)
-		*buf = b
-		return buf, err
+		limit = int(n)
 	}
-	for {
+	bd := &body{budget: budget, buf: bodyPool.Get().(*[]byte)}
+	b := (*bd.buf)[:0]
+	if cap(b) > limit {
+		b = b[:0:limit] // pay only for what this body can use
+	}
+	if err := bd.payFor(ctx, cap(b)); err != nil {
+		return bd, err
+	}
+	for len(b) < limit {
 		if len(b) == cap(b) {
-			if len(b) > maxBodyBytes {
-				*buf = b
-				putBody(buf)
-				return nil, errBodyTooLarge
+			grown := min(max(2*cap(b), budgetUnit), limit)
+			if err := bd.payFor(ctx, grown); err != nil {
+				*bd.buf = b
+				return bd, err
 			}
-			grown := make([]byte, len(b), min(max(2*cap(b), 64<<10), maxBodyBytes+1))
-			copy(grown, b)
-			b = grown
+			next := make([]byte, len(b), grown)
+			copy(next, b)
+			b = next
 		}
 		n, err := r.Body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if errors.Is(err, io.EOF) {
-			break
+			if r.ContentLength >= 0 && len(b) < limit {
+				err = io.ErrUnexpectedEOF
+			} else {
+				break
+			}
 		}
 		if err != nil {
-			*buf = b
-			return buf, err
+			*bd.buf = b
+			return bd, err
 		}
 	}
+	*bd.buf = b
 	if len(b) > maxBodyBytes {
-		*buf = b
-		putBody(buf)
-		return nil, errBodyTooLarge
+		return bd, errBodyTooLarge
 	}
-	*buf = b
-	return buf, nil
+	return bd, nil
 }
 
 func putBody(buf *[]byte) {

@@ -109,10 +109,15 @@
 // HTTP API quota), the whole request within 30 s, a keep-alive connection
 // idle for 30 s is closed, and the response must be written within the
 // body's 30 s plus the 30 s integration timeout (and 5 s). A body is read
-// into a buffer of exactly its Content-Length (or growing to at most the
-// limit), and only once the body budget (BufferedBodyBytes, 64 MiB across
-// all connections) has room for it, so stalled uploads wait in the
-// kernel's socket buffers instead of the emulator's heap.
+// into a buffer that grows only as its bytes arrive (to at most its
+// Content-Length, or the limit), each growth paid for first from the body
+// budget (BufferedBodyBytes, 64 MiB across all connections), so a client
+// that declares a large body and sends it slowly holds only what it sent,
+// and stalled uploads wait in the kernel's socket buffers, not the heap. A
+// request with Transfer-Encoding is answered with Connection: close, as
+// RFC 9112 requires when Content-Length came with it (net/http drops that
+// header before the gateway sees it), so no request hidden after a body
+// whose framings disagree ever runs.
 //
 // # Logging
 //

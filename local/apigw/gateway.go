@@ -84,6 +84,13 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := incomingPool.Get().(*incoming)
 	in.r, in.now, in.requestID, in.rawPath, in.sourceIP = r, time.Now(), g.ids.next(), requestPath(r), sourceIP(r.RemoteAddr)
 	w.Header()[headerRequestID] = []string{in.requestID}
+	if len(r.TransferEncoding) > 0 {
+		// net/http drops a Content-Length sent beside Transfer-Encoding
+		// and keeps the connection open, so a request hidden after a body
+		// the two framings disagree on would run next; RFC 9112 (6.1)
+		// requires closing the connection after answering.
+		w.Header()["Connection"] = []string{"close"}
+	}
 	status, n := g.serve(w, in)
 	g.logAccess(in, status, n)
 	// Keep the scratch slices, drop every reference into this request.
@@ -109,34 +116,25 @@ func (g *gateway) serve(w http.ResponseWriter, in *incoming) (int, int) {
 		return writeGatewayError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		// Hold a share of the gateway's body budget while the body (and
-		// the event made of it) is in memory; a body of unknown length
-		// takes the largest share.
-		share := r.ContentLength
-		if share < 0 {
-			share = maxBodyBytes
-		}
+		// The body (and the event made of it) is held in memory paid for
+		// from the gateway's body budget, as its bytes arrive.
 		wait, cancel := context.WithDeadline(r.Context(), in.now.Add(g.opts.Limits.BodyTimeout))
-		release, err := g.bodies.acquire(wait, share)
+		bd, err := readBody(wait, g.bodies, r)
 		cancel()
-		if err != nil {
-			g.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "request body waited too long for memory",
-				slog.String("requestId", in.requestID), slog.Int64("contentLength", r.ContentLength))
-			return writeGatewayError(w, http.StatusTooManyRequests, bodyTooManyRequests)
-		}
-		defer release()
-		buf, err := readBody(r)
+		defer bd.release()
 		switch {
 		case errors.Is(err, errBodyTooLarge):
 			return writeGatewayError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		case errors.Is(err, errBusy):
+			g.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "request body waited too long for memory",
+				slog.String("requestId", in.requestID), slog.Int64("contentLength", r.ContentLength))
+			return writeGatewayError(w, http.StatusTooManyRequests, bodyTooManyRequests)
 		case err != nil:
-			putBody(buf)
 			g.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "read request body",
 				slog.String("requestId", in.requestID), slog.Any("error", err))
 			return writeGatewayError(w, http.StatusBadRequest, []byte(`{"message":"Bad Request"}`))
 		}
-		defer putBody(buf)
-		in.body = *buf
+		in.body = *bd.buf
 	}
 	in.params = in.route.appendParams(in.params[:0], path)
 	if in.traceID = r.Header.Get("X-Amzn-Trace-Id"); in.traceID == "" {

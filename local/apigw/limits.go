@@ -20,8 +20,9 @@ type Limits struct {
 	// Default 10240, HTTP APIs' quota (net/http allows 4 KiB of slack).
 	MaxHeaderBytes int
 	// BufferedBodyBytes bounds the request bodies held in memory at once,
-	// across all connections. A request waits (within BodyTimeout) for its
-	// share, then gets 429; its unread bytes wait in the kernel meanwhile.
+	// across all connections, counted as their buffers grow with the bytes
+	// received. A body that finds no room waits (within BodyTimeout), then
+	// gets 429; its unread bytes wait in the kernel meanwhile.
 	// Default 64 MiB.
 	BufferedBodyBytes int64
 }

@@ -63,8 +63,9 @@ type deadLetterCount struct {
 }
 
 // Failures lists what makes the run fail: a loss, a duplicate, an
-// inventory mismatch, a leaked secret or a crash. The rest of the table
-// (smuggling, hostile answers, slow clients, lag) informs.
+// inventory mismatch, a leaked secret, a smuggled request that ran or a
+// crash. The rest of the table (hostile answers, slow clients, lag)
+// informs.
 func (r *Report) Failures() []string {
 	var f []string
 	if r.TopicLost > 0 {
@@ -86,6 +87,9 @@ func (r *Report) Failures() []string {
 	}
 	if len(r.Crashes) > 0 {
 		f = append(f, fmt.Sprintf("%d processes crashed", len(r.Crashes)))
+	}
+	if len(r.Smuggled) > 0 {
+		f = append(f, fmt.Sprintf("%d smuggled requests ran", len(r.Smuggled)))
 	}
 	return f
 }
@@ -119,7 +123,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	t.row("secrets found (Kafka, Parquet, logs)", "0", n(len(r.Leaks)), "", "", "", fmt.Sprintf("%d sent", r.SecretsSent))
 	t.row("processes crashed", "0", n(len(r.Crashes)), "", "", "",
 		fmt.Sprintf("killed: %d of %d function processes, %d of %d whole stacks; %d function timeouts", r.FunctionKills, r.PlannedFunction, r.StackKills, r.PlannedStack, r.FunctionTimeouts))
-	t.row("smuggled requests run", "0", n(len(r.Smuggled)), "", "", "", "hidden in bodies RFC 9112 says to reject or close after; informs")
+	t.row("smuggled requests run", "0", n(len(r.Smuggled)), "", "", "", "hidden after bodies whose framings disagree (RFC 9112: close after answering)")
 	for _, d := range r.DeadLetters {
 		t.row("dead letters: "+d.Reason, "", n(d.Records)+" records", "", "", "", fmt.Sprintf("%s rows over every job", n(d.Rows)))
 	}
