@@ -37,6 +37,9 @@ func init() {
 		{"show", "<dataset> [--where expr] [--limit n] | --list", "print a dataset like Spark's show()", cmdShow},
 		{"build", "[LogicalId...] [--force]", "build functions into .aws-sam/build, like sam build", cmdBuild},
 		{"loadgen", "[--url U | --kafka] [--count n | --duration d] [flags]", "play a population of players against the API", cmdLoadgen},
+		{"sql", "[\"query\"] [--format table|csv|json|jsonl|parquet] [--out FILE] | --tables | --schema NAME", "SQL over every dataset (DuckDB); no query: an interactive prompt, or SQL from stdin", cmdSQL},
+		{"report", "[NAME [--since YYYY-MM-DD] [--format F] [--out FILE] | NAME --sql]", "the studio's standard reports; no name lists them", cmdReport},
+		{"ddl", "[--dialect hive|trino|spark] [--root hdfs://nn:8020/dir]", "CREATE TABLE statements for the datasets, for Hive, Trino or Spark on a cluster", cmdDDL},
 	}
 }
 

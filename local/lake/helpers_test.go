@@ -135,3 +135,9 @@ func landRejected(t testing.TB, st store.Store, dataset string, rows []job.Rejec
 	}
 	land(t, st, sink.RejectedDataset(dataset), recs, len(recs))
 }
+
+// rowsEqual compares result rows, integers of any width alike.
+func rowsEqual(got, want [][]any) bool {
+	norm := func(rows [][]any) string { return fmt.Sprint(rows) }
+	return norm(got) == norm(want)
+}

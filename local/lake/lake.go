@@ -281,7 +281,7 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 	})
 	var qe *QueryError
 	if errors.As(err, &qe) {
-		qe.Tables, _ = c.schemaLocked(ctx)
+		qe.Tables, _ = c.schemaLocked(ctx, root)
 		for _, t := range qe.Tables {
 			if mentions(sql, t.Name) {
 				qe.Mentioned = append(qe.Mentioned, t.Name)
@@ -323,7 +323,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	tables, err := c.schemaLocked(ctx)
+	tables, err := c.schemaLocked(ctx, root)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 	for _, t := range tables {
 		counts = append(counts, fmt.Sprintf("SELECT %s AS name, count(*) AS n FROM %s", sqlQuote(t.Name), sqlIdent(t.Name)))
 	}
-	res, err := c.runLocked(ctx, strings.Join(counts, " UNION ALL "))
+	res, err := c.runLocked(ctx, root, strings.Join(counts, " UNION ALL "))
 	if err != nil {
 		return nil, err
 	}
@@ -366,8 +366,8 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 }
 
 // schemaLocked returns every table and its columns, as the engine has them.
-func (c *Client) schemaLocked(ctx context.Context) ([]Table, error) {
-	res, err := c.runLocked(ctx, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
+func (c *Client) schemaLocked(ctx context.Context, root *lakeRoot) ([]Table, error) {
+	res, err := c.runLocked(ctx, root, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
 	if err != nil {
 		return nil, err
 	}
@@ -383,10 +383,14 @@ func (c *Client) schemaLocked(ctx context.Context) ([]Table, error) {
 	return tables, nil
 }
 
-// runLocked runs a query of the lake's own on the engine as it is.
-func (c *Client) runLocked(ctx context.Context, sql string) (*Result, error) {
+// runLocked runs a query of the lake's own over root's tables as they are.
+func (c *Client) runLocked(ctx context.Context, root *lakeRoot, sql string) (*Result, error) {
+	views, order, err := c.views(root)
+	if err != nil {
+		return nil, err
+	}
 	var res Result
-	err := c.eng.run(ctx, wire.Request{SQL: sql}, func(m wire.Message) error {
+	err = c.eng.run(ctx, wire.Request{SQL: sql, Views: views, ViewOrder: order}, func(m wire.Message) error {
 		if m.Columns != nil {
 			for _, col := range m.Columns {
 				res.Columns = append(res.Columns, Column(col))

@@ -2,6 +2,7 @@ package lake
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -175,4 +176,18 @@ func mentions(text, name string) bool {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// TemplateParameter returns the value of a template parameter (its
+// default).
+func TemplateParameter(templatePath, name string) (string, error) {
+	t, err := template.Load(templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		return "", err
+	}
+	v, ok := t.Parameters[name]
+	if !ok {
+		return "", fmt.Errorf("%s declares no parameter %s", templatePath, name)
+	}
+	return v, nil
 }

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/questlog/questlog/local/lake"
+)
+
+func cmdReport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	var c common
+	c.register(fs, "warn")
+	var out outputFlags
+	out.register(fs)
+	since := fs.String("since", "", "count only days from this date on (YYYY-MM-DD)")
+	printSQL := fs.Bool("sql", false, "print the report's SQL instead of running it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := c.finish(); err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return lake.WriteResult(os.Stdout, reportsResult(), lake.Output{Format: out.Format, Truncate: -1})
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("run one report at a time: questlog report NAME")
+	}
+	report, err := lake.LookupReport(pos[0])
+	if err != nil {
+		return err
+	}
+	if *printSQL {
+		_, err := fmt.Print(report.SQL)
+		return err
+	}
+	var from time.Time
+	if *since != "" {
+		if from, err = time.Parse(time.DateOnly, *since); err != nil {
+			return fmt.Errorf("--since %q: want a date, YYYY-MM-DD", *since)
+		}
+	}
+	if err := lake.CheckFormat(out.Format); err != nil {
+		return err
+	}
+	client, err := openLake(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	out.Variables = lake.ReportVariables(from)
+	return out.write(client, func(w io.Writer) error { return client.Write(ctx, w, report.SQL, out.Output) })
+}
+
+// reportsResult lists the reports as rows.
+func reportsResult() *lake.Result {
+	res := &lake.Result{Columns: []lake.Column{{Name: "report", Type: "VARCHAR"}, {Name: "title", Type: "VARCHAR"}, {Name: "description", Type: "VARCHAR"}}}
+	for _, r := range lake.Reports() {
+		res.Rows = append(res.Rows, []any{r.Name, r.Title, r.Description})
+	}
+	return res
+}
