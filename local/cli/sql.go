@@ -124,7 +124,7 @@ func (o *outputFlags) write(client *lake.Client, produce func(io.Writer) error) 
 func openLake(ctx context.Context, c *common) (*lake.Client, error) {
 	return lake.Open(ctx, lake.Config{
 		ProjectDir: c.cfg.ProjectDir, DataDir: c.cfg.DataDir, Template: c.cfg.Template,
-		Resolve: func(ctx context.Context) (string, func(), error) { return datasetRoot(ctx, c) },
+		Resolve:  func(ctx context.Context) (string, func(), error) { return datasetRoot(ctx, c) },
 		Progress: os.Stderr, Logger: c.cfg.Logger,
 	})
 }

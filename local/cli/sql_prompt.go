@@ -132,7 +132,9 @@ func dotCommand(words []string, client *lake.Client, out *lake.Output, run func(
 			return lake.WriteResult(os.Stdout, tablesResult(list), lake.Output{Format: out.Format})
 		})
 	case ".schema":
-		run(func(ctx context.Context) error { return writeSchema(ctx, client, os.Stdout, arg(), lake.Output{Format: out.Format}) })
+		run(func(ctx context.Context) error {
+			return writeSchema(ctx, client, os.Stdout, arg(), lake.Output{Format: out.Format})
+		})
 	case ".format":
 		if err := lake.CheckFormat(arg()); err != nil || arg() == "" || arg() == "parquet" {
 			fmt.Fprintln(os.Stderr, "Error: .format table, csv, json or jsonl (parquet needs a file: questlog sql --format parquet --out FILE)")

@@ -3,9 +3,9 @@ package lake
 import (
 	"bufio"
 	"context"
-	"errors"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
