@@ -259,20 +259,17 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 	if opts.ParquetTo != "" {
 		req.CopyTo, req.CopyFormat = opts.ParquetTo, "parquet"
 	}
+	var cols []Column
 	err = c.eng.run(ctx, req, func(m wire.Message) error {
 		switch {
 		case m.Columns != nil:
-			cols := make([]Column, len(m.Columns))
+			cols = make([]Column, len(m.Columns))
 			for i, col := range m.Columns {
 				cols[i] = Column(col)
 			}
 			return columns(cols)
 		case m.Rows != nil:
-			for _, row := range m.Rows {
-				for i, v := range row {
-					row[i] = fromJSON(v)
-				}
-			}
+			typedRows(m.Rows, cols)
 			return rows(m.Rows)
 		case m.Done && total != nil:
 			*total = m.Total
@@ -396,12 +393,8 @@ func (c *Client) runLocked(ctx context.Context, root *lakeRoot, sql string) (*Re
 				res.Columns = append(res.Columns, Column(col))
 			}
 		}
-		for _, row := range m.Rows {
-			for i, v := range row {
-				row[i] = fromJSON(v)
-			}
-			res.Rows = append(res.Rows, row)
-		}
+		typedRows(m.Rows, res.Columns)
+		res.Rows = append(res.Rows, m.Rows...)
 		return nil
 	})
 	return &res, err
