@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -127,6 +128,23 @@ func openLake(ctx context.Context, c *common) (*lake.Client, error) {
 		Resolve:  func(ctx context.Context) (string, func(), error) { return datasetRoot(ctx, c) },
 		Progress: os.Stderr, Logger: c.cfg.Logger,
 	})
+}
+
+// prepareSQLEngine builds the SQL engine in the background if its build
+// is missing or stale, so that the first questlog sql need not wait.
+func prepareSQLEngine(ctx context.Context, c *common) {
+	project := c.cfg.ProjectDir
+	if project == "" {
+		project = "."
+	}
+	var progress bytes.Buffer
+	bin, err := lake.PrepareEngine(ctx, project, dataDir(c), &progress)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		c.cfg.Logger.Warn("the SQL engine for questlog sql could not be built; questlog sql will try again", "err", err)
+	case progress.Len() > 0:
+		c.cfg.Logger.Info("built the SQL engine for questlog sql", "path", bin)
+	}
 }
 
 // dataDir is the data directory the flags name.

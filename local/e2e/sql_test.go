@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,29 +21,6 @@ import (
 	"github.com/questlog/questlog/local/lake"
 	"github.com/questlog/questlog/local/loadgen"
 )
-
-var (
-	buildEngine sync.Once
-	engineErr   error
-)
-
-// engineBin builds the SQL engine next to the questlog binary, where an
-// installed questlog finds it.
-func engineBin(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(filepath.Dir(questlogBin), lake.EngineName)
-	buildEngine.Do(func() {
-		cmd := exec.Command("go", "build", "-o", bin, "../lake/cmd/questlog-sql")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			engineErr = fmt.Errorf("build the SQL engine: %v\n%s", err, out)
-		}
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	return bin
-}
 
 // Every report's figures equal what loadgen's plan and result say was
 // accepted: the oracle is the generator, never SQL. Loadgen writes
@@ -70,7 +46,7 @@ func TestReportsMatchLoadgen(t *testing.T) {
 	w.Close()
 	o := newOracle(loadgen.Plan(gen.Population, gen.Count, gen.Seed))
 
-	c, err := lake.Open(context.Background(), lake.Config{ProjectDir: projectDir(), DataDir: cfg.DataDir, DatasetRoot: e.DatasetRoot, Engine: engineBin(t), Logger: cfg.Logger})
+	c, err := lake.Open(context.Background(), lake.Config{ProjectDir: projectDir(), DataDir: cfg.DataDir, DatasetRoot: e.DatasetRoot, Engine: engineBin, Logger: cfg.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +292,6 @@ func (o *oracle) topSpenders(n int) []string {
 func TestSQLCommands(t *testing.T) {
 	cfg := config(t)
 	e := start(t, cfg, emulator.Serve{API: true, Mappings: true})
-	engineBin(t)
 	for _, path := range []string{"/purchase_a_sword/divya", "/purchase_a_sword/divya", "/join_a_guild/divya/masadons", "/"} {
 		if r := request(t, "GET", e.APIURL+path, ""); r.status != 200 {
 			t.Fatalf("GET %s: %d %s", path, r.status, r.body)

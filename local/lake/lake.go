@@ -247,14 +247,20 @@ type QueryOptions struct {
 func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, columns func([]Column) error, rows func([][]any) error, total *int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	t0 := time.Now()
 	root, err := c.prepare(ctx, func(def tableDef) bool { return mentions(sql, def.name) }, mentions(sql, AllEventsTable))
 	if err != nil {
 		return err
 	}
+	t1 := time.Now()
 	views, order, err := c.views(root)
 	if err != nil {
 		return err
 	}
+	t2 := time.Now()
+	defer func() {
+		c.cfg.Logger.Debug("lake query", "refresh", t1.Sub(t0), "views", t2.Sub(t1), "engine", time.Since(t2))
+	}()
 	req := wire.Request{SQL: sql, Views: views, ViewOrder: order, Variables: opts.Variables, MaxRows: opts.MaxRows}
 	if opts.ParquetTo != "" {
 		req.CopyTo, req.CopyFormat = opts.ParquetTo, "parquet"
@@ -348,7 +354,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 		t.Rows = rows[t.Name]
 		for _, def := range defs {
 			if def.name == t.Name || t.Name == AllEventsTable && c.isEvents(root, def) {
-				files, err := listFiles(ctx, root.local, def)
+				files, err := listFiles(ctx, root.local, def, 0)
 				if err != nil {
 					return nil, err
 				}
@@ -519,7 +525,7 @@ func (c *Client) isEvents(root *lakeRoot, def tableDef) bool {
 	if def.name == RejectedTable {
 		return false
 	}
-	files, _ := listFiles(context.Background(), root.local, def)
+	files, _ := listFiles(context.Background(), root.local, def, 1)
 	return sameNames(c.tableFields(root, def, files), eventFields)
 }
 
@@ -552,7 +558,7 @@ func (c *Client) views(root *lakeRoot) (map[string]string, []string, error) {
 	views := map[string]string{}
 	var order, events []string
 	for _, def := range defs {
-		files, err := listFiles(context.Background(), root.local, def)
+		files, err := listFiles(context.Background(), root.local, def, 1)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -275,3 +275,23 @@ func TestWriteFormats(t *testing.T) {
 		t.Errorf("failing query: err %v, wrote %q", err, b.String())
 	}
 }
+
+// The first query builds the engine from the project's source into the
+// data directory, saying so; later clients use that build.
+func TestEngineBuiltOnFirstUse(t *testing.T) {
+	if !strings.Contains(buildOutput.String(), "building the SQL engine") || !strings.Contains(buildOutput.String(), "built the SQL engine in") {
+		t.Errorf("the first build said %q", buildOutput.String())
+	}
+	var again bytes.Buffer
+	c, err := lake.Open(t.Context(), lake.Config{ProjectDir: projectDir(), DataDir: sharedDataDir, DatasetRoot: t.TempDir(), Progress: &again, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if res := query(t, c, "select 7"); res.Rows[0][0] != int64(7) {
+		t.Errorf("select 7 = %v", res.Rows)
+	}
+	if again.Len() > 0 {
+		t.Errorf("a second client rebuilt the engine: %s", again.String())
+	}
+}

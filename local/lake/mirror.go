@@ -51,11 +51,11 @@ type syncStats struct {
 
 // sync makes the mirror's copy of def's files equal the remote's.
 func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (syncStats, error) {
-	want, err := listFiles(ctx, remote, def)
+	want, err := listFiles(ctx, remote, def, 0)
 	if err != nil {
 		return syncStats{}, fmt.Errorf("list %s in %s: %w", def.dir, remote.URL(), err)
 	}
-	have, err := listFiles(ctx, m.local, def)
+	have, err := listFiles(ctx, m.local, def, 0)
 	if err != nil {
 		return syncStats{}, fmt.Errorf("list the mirror of %s: %w", def.dir, err)
 	}

@@ -113,7 +113,8 @@ type landedFile struct {
 
 // listFiles lists a table's landed files: names a job gave them
 // (sink.FileName) in partition directories, never under _tmp/ or _locks/.
-func listFiles(ctx context.Context, st store.Store, def tableDef) ([]landedFile, error) {
+// limit > 0 stops after that many.
+func listFiles(ctx context.Context, st store.Store, def tableDef, limit int) ([]landedFile, error) {
 	var files []landedFile
 	var walk func(dir string, level int) error
 	walk = func(dir string, level int) error {
@@ -122,6 +123,9 @@ func listFiles(ctx context.Context, st store.Store, def tableDef) ([]landedFile,
 			return err
 		}
 		for _, e := range entries {
+			if limit > 0 && len(files) >= limit {
+				return nil
+			}
 			switch {
 			case level < len(def.partitions):
 				if e.IsDir && strings.HasPrefix(e.Name, def.partitions[level]+"=") && validPartition(e.Name) {
