@@ -27,7 +27,11 @@ func cmdReport(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return lake.WriteResult(os.Stdout, reportsResult(), lake.Output{Format: out.Format, Truncate: -1})
+		if out.Format != "table" {
+			return lake.WriteResult(os.Stdout, reportsResult(), out.Output)
+		}
+		listReports(os.Stdout)
+		return nil
 	}
 	if len(pos) > 1 {
 		return fmt.Errorf("run one report at a time: questlog report NAME")
@@ -56,6 +60,14 @@ func cmdReport(ctx context.Context, args []string) error {
 	defer client.Close()
 	out.Variables = lake.ReportVariables(from)
 	return out.write(client, func(w io.Writer) error { return client.Write(ctx, w, report.SQL, out.Output) })
+}
+
+// listReports lists the reports for people.
+func listReports(w io.Writer) {
+	fmt.Fprintln(w, "The standard reports (questlog report NAME [--since YYYY-MM-DD] [--format F]; each is a SQL file in local/lake/reports, or: questlog report NAME --sql):")
+	for _, r := range lake.Reports() {
+		fmt.Fprintf(w, "  %-26s %s\n", r.Name, r.Description)
+	}
 }
 
 // reportsResult lists the reports as rows.

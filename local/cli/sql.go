@@ -176,7 +176,7 @@ func writeSchema(ctx context.Context, client *lake.Client, w io.Writer, table st
 		return errors.New("name a table, e.g. extracted_events")
 	}
 	const columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
-	res, err := client.Query(ctx, columns+" AND table_name = "+quoteLiteral(table)+" ORDER BY ordinal_position")
+	res, err := client.Query(ctx, columns+" AND table_name = "+lake.SQLString(table)+" ORDER BY ordinal_position")
 	if err != nil {
 		return err
 	}
@@ -193,8 +193,6 @@ func writeSchema(ctx context.Context, client *lake.Client, w io.Writer, table st
 	}
 	return lake.WriteResult(w, res, out)
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // rootOf is the dataset root without starting anything: the running
 // emulator's, the overridden one, or the template's default.

@@ -149,7 +149,7 @@ func dotCommand(words []string, client *lake.Client, out *lake.Output, run func(
 		}
 		out.MaxRows = n
 	case ".reports":
-		lake.WriteResult(os.Stdout, reportsResult(), lake.Output{Format: out.Format})
+		listReports(os.Stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "Error: unknown command %s (.help lists them)\n", words[0])
 	}

@@ -355,7 +355,7 @@ func TestSQLCommands(t *testing.T) {
 	}
 
 	out, _, _ = run("", "report")
-	if n := strings.Count(out, "\n"); n != len(lake.Reports())+4 || !strings.Contains(out, "guild_to_purchase") {
+	if n := strings.Count(out, "\n"); n != len(lake.Reports())+1 || !strings.Contains(out, "\n  guild_to_purchase ") {
 		t.Errorf("report (the list):\n%s", out)
 	}
 	out, _, code = run("", "report", "sword_purchases_by_player", "--format", "json", "--since", time.Now().UTC().Format(time.DateOnly))

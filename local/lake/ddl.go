@@ -3,6 +3,7 @@ package lake
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -10,20 +11,29 @@ import (
 // DDL dialects: the engines that read the lake where it lies on a cluster.
 var Dialects = []string{"hive", "trino", "spark"}
 
+// hiveTypes are HiveQL's types, which Spark SQL shares.
+var hiveTypes = dialect{
+	names: map[kind]string{
+		kindString: "STRING", kindBinary: "BINARY", kindBool: "BOOLEAN", kindInt32: "INT", kindInt64: "BIGINT",
+		kindFloat: "FLOAT", kindDouble: "DOUBLE", kindTimestamp: "TIMESTAMP", kindLocalTimestamp: "TIMESTAMP", kindDate: "DATE",
+	},
+	mapType: func(k, v string) string { return "MAP<" + k + ", " + v + ">" },
+}
+
+// sparkTypes are Spark SQL's: HiveQL's, plus timestamps without a zone.
+var sparkTypes = dialect{names: maps.Clone(hiveTypes.names), mapType: hiveTypes.mapType}
+
+func init() { sparkTypes.names[kindLocalTimestamp] = "TIMESTAMP_NTZ" }
+
+func backtick(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
 var ddlDialects = map[string]ddlDialect{
-	// Hive reads Parquet INT64 timestamps from Hive 4 on.
 	"hive": {
-		types: dialect{
-			names: map[kind]string{
-				kindString: "STRING", kindBinary: "BINARY", kindBool: "BOOLEAN", kindInt32: "INT", kindInt64: "BIGINT",
-				kindFloat: "FLOAT", kindDouble: "DOUBLE", kindTimestamp: "TIMESTAMP", kindLocalTimestamp: "TIMESTAMP", kindDate: "DATE",
-			},
-			mapType: func(k, v string) string { return "MAP<" + k + ", " + v + ">" },
-		},
-		quote: func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" },
+		types: hiveTypes,
+		quote: backtick,
 		create: func(d ddlDialect, t ddlTable) string {
 			return fmt.Sprintf("CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n%s\n)\nPARTITIONED BY (%s)\nSTORED AS PARQUET\nLOCATION %s;\nMSCK REPAIR TABLE %s;\n",
-				t.name, d.columnList(t.columns, "  "), d.columnList(t.partitions, ""), sqlQuote(t.location), t.name)
+				t.name, d.columnList(t.columns, "  "), d.columnList(t.partitions, ""), SQLString(t.location), t.name)
 		},
 	},
 	// Trino's Hive connector: partition columns come last in the column
@@ -41,31 +51,25 @@ var ddlDialects = map[string]ddlDialect{
 		create: func(d ddlDialect, t ddlTable) string {
 			keys := make([]string, len(t.partitions))
 			for i, p := range t.partitions {
-				keys[i] = sqlQuote(p.name)
+				keys[i] = SQLString(p.name)
 			}
 			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n)\nWITH (\n  format = 'PARQUET',\n  external_location = %s,\n  partitioned_by = ARRAY[%s]\n);\nCALL %s.system.sync_partition_metadata(%s, %s, 'ADD');\n",
-				t.name, d.columnList(append(slices.Clone(t.columns), t.partitions...), "  "), sqlQuote(t.location), strings.Join(keys, ", "),
-				t.catalog, sqlQuote(t.schema), sqlQuote(t.bare))
+				t.name, d.columnList(append(slices.Clone(t.columns), t.partitions...), "  "), SQLString(t.location), strings.Join(keys, ", "),
+				t.catalog, SQLString(t.schema), SQLString(t.bare))
 		},
 	},
 	// Spark SQL's own Parquet tables (no Hive support needed): a table
 	// with a LOCATION is external; MSCK REPAIR TABLE finds the partitions.
 	"spark": {
-		types: dialect{
-			names: map[kind]string{
-				kindString: "STRING", kindBinary: "BINARY", kindBool: "BOOLEAN", kindInt32: "INT", kindInt64: "BIGINT",
-				kindFloat: "FLOAT", kindDouble: "DOUBLE", kindTimestamp: "TIMESTAMP", kindLocalTimestamp: "TIMESTAMP_NTZ", kindDate: "DATE",
-			},
-			mapType: func(k, v string) string { return "MAP<" + k + ", " + v + ">" },
-		},
-		quote: func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" },
+		types: sparkTypes,
+		quote: backtick,
 		create: func(d ddlDialect, t ddlTable) string {
 			names := make([]string, len(t.partitions))
 			for i, p := range t.partitions {
 				names[i] = d.quote(p.name)
 			}
 			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n)\nUSING PARQUET\nPARTITIONED BY (%s)\nLOCATION %s;\nMSCK REPAIR TABLE %s;\n",
-				t.name, d.columnList(append(slices.Clone(t.columns), t.partitions...), "  "), strings.Join(names, ", "), sqlQuote(t.location), t.name)
+				t.name, d.columnList(append(slices.Clone(t.columns), t.partitions...), "  "), strings.Join(names, ", "), SQLString(t.location), t.name)
 		},
 	},
 }

@@ -335,7 +335,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 	}
 	var counts []string
 	for _, t := range tables {
-		counts = append(counts, fmt.Sprintf("SELECT %s AS name, count(*) AS n FROM %s", sqlQuote(t.Name), sqlIdent(t.Name)))
+		counts = append(counts, fmt.Sprintf("SELECT %s AS name, count(*) AS n FROM %s", SQLString(t.Name), sqlIdent(t.Name)))
 	}
 	res, err := c.runLocked(ctx, root, strings.Join(counts, " UNION ALL "))
 	if err != nil {
@@ -592,10 +592,10 @@ func partitionFieldsOf(def tableDef) []field {
 func readParquet(def tableDef, dir string) string {
 	types := make([]string, len(def.partitions))
 	for i, p := range def.partitions {
-		types[i] = sqlQuote(p) + ": " + sqlQuote(duckDB.typeName(partitionFields[p].typ))
+		types[i] = SQLString(p) + ": " + SQLString(duckDB.typeName(partitionFields[p].typ))
 	}
 	return fmt.Sprintf("SELECT * FROM read_parquet(%s, hive_partitioning = true, hive_types = {%s})",
-		sqlQuote(def.glob(dir)), strings.Join(types, ", "))
+		SQLString(def.glob(dir)), strings.Join(types, ", "))
 }
 
 // emptyTable is the query of a table with no file yet: no rows, typed
@@ -615,7 +615,7 @@ func allEvents(tables []string) string {
 	}
 	parts := make([]string, len(tables))
 	for i, t := range tables {
-		parts[i] = fmt.Sprintf("SELECT %s AS dataset, * FROM %s", sqlQuote(t), sqlIdent(t))
+		parts[i] = fmt.Sprintf("SELECT %s AS dataset, * FROM %s", SQLString(t), sqlIdent(t))
 	}
 	return strings.Join(parts, " UNION ALL ")
 }

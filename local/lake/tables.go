@@ -61,7 +61,7 @@ func declaredFields(dataset string) []field {
 // TemplateDatasets returns the datasets the template's jobs declare (their
 // DATASET variable), sorted.
 func TemplateDatasets(templatePath string) ([]string, error) {
-	t, err := template.Load(templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	t, err := loadTemplate(templatePath)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func isWordByte(c byte) bool {
 // TemplateParameter returns the value of a template parameter (its
 // default).
 func TemplateParameter(templatePath, name string) (string, error) {
-	t, err := template.Load(templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	t, err := loadTemplate(templatePath)
 	if err != nil {
 		return "", err
 	}
@@ -194,4 +194,10 @@ func TemplateParameter(templatePath, name string) (string, error) {
 		return "", fmt.Errorf("%s declares no parameter %s", templatePath, name)
 	}
 	return v, nil
+}
+
+// loadTemplate loads the template as written, without the shell's
+// environment (which SAM lets override functions' variables).
+func loadTemplate(path string) (*template.Template, error) {
+	return template.Load(path, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
 }
