@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/questlog/questlog/internal/store"
@@ -308,13 +309,26 @@ func (c *Client) outDirLocked() (string, error) {
 		if err := os.MkdirAll(base, 0o755); err != nil {
 			return "", err
 		}
-		dir, err := os.MkdirTemp(base, "engine-")
+		removeOrphans(base)
+		dir, err := os.MkdirTemp(base, fmt.Sprintf("engine-%d-", os.Getpid()))
 		if err != nil {
 			return "", err
 		}
 		c.outDir = dir
 	}
 	return c.outDir, nil
+}
+
+// removeOrphans removes the private directories of clients whose process
+// is gone (killed before it could clean up).
+func removeOrphans(base string) {
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "engine-%d-", &pid); err == nil && pid > 0 && syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
 
 // Tables lists the lake's tables with their row counts, files, bytes and

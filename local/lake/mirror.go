@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/questlog/questlog/internal/store"
 )
@@ -39,6 +40,14 @@ func newMirror(dir string) (*mirror, error) {
 	local, err := store.NewFileStore(dir)
 	if err != nil {
 		return nil, err
+	}
+	// Fetches a killed process left half done; a live one's are younger.
+	if entries, err := os.ReadDir(filepath.Join(dir, fetchDir)); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+				os.Remove(filepath.Join(dir, fetchDir, e.Name()))
+			}
+		}
 	}
 	return &mirror{dir: dir, local: local}, nil
 }
