@@ -368,7 +368,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 		t.Rows = rows[t.Name]
 		for _, def := range defs {
 			if def.name == t.Name || t.Name == AllEventsTable && c.isEvents(root, def) {
-				files, err := listFiles(ctx, root.local, def, 0)
+				files, err := listFiles(ctx, root.local, def)
 				if err != nil {
 					return nil, err
 				}
@@ -539,17 +539,17 @@ func (c *Client) isEvents(root *lakeRoot, def tableDef) bool {
 	if def.name == RejectedTable {
 		return false
 	}
-	files, _ := listFiles(context.Background(), root.local, def, 1)
-	return sameNames(c.tableFields(root, def, files), eventFields)
+	return sameNames(c.tableFields(root, def), eventFields)
 }
 
 // tableFields returns a table's schema: its first local file's, or the
 // declared one when it has no file (nil if neither).
-func (c *Client) tableFields(root *lakeRoot, def tableDef, files []landedFile) []field {
-	if len(files) == 0 {
+func (c *Client) tableFields(root *lakeRoot, def tableDef) []field {
+	name, ok := firstLocalFile(root.dir, def)
+	if !ok {
 		return def.fields
 	}
-	first := filepath.Join(root.dir, filepath.FromSlash(files[0].name))
+	first := filepath.Join(root.dir, filepath.FromSlash(name))
 	if f, ok := c.fields[first]; ok {
 		return f
 	}
@@ -572,12 +572,9 @@ func (c *Client) views(root *lakeRoot) (map[string]string, []string, error) {
 	views := map[string]string{}
 	var order, events []string
 	for _, def := range defs {
-		files, err := listFiles(context.Background(), root.local, def, 1)
-		if err != nil {
-			return nil, nil, err
-		}
+		_, hasFiles := firstLocalFile(root.dir, def)
 		switch {
-		case len(files) > 0:
+		case hasFiles:
 			views[def.name] = readParquet(def, root.dir)
 		case def.fields != nil:
 			views[def.name] = emptyTable(append(slices.Clone(def.fields), partitionFieldsOf(def)...))
@@ -585,7 +582,7 @@ func (c *Client) views(root *lakeRoot) (map[string]string, []string, error) {
 			continue
 		}
 		order = append(order, def.name)
-		if def.name != RejectedTable && sameNames(c.tableFields(root, def, files), eventFields) {
+		if def.name != RejectedTable && sameNames(c.tableFields(root, def), eventFields) {
 			events = append(events, def.name)
 		}
 	}

@@ -26,6 +26,12 @@ import (
 type mirror struct {
 	dir   string // local root
 	local *store.FileStore
+	// have indexes the mirrored files of each table (name → size), read
+	// from disk at the table's first refresh and kept since, so a refresh
+	// lists only the remote side. Another process sharing the mirror only
+	// adds identical files or removes ones deleted remotely, so the index
+	// stays right for what it is used for.
+	have map[string]map[string]int64
 }
 
 const fetchDir = ".fetch"
@@ -49,7 +55,7 @@ func newMirror(dir string) (*mirror, error) {
 			}
 		}
 	}
-	return &mirror{dir: dir, local: local}, nil
+	return &mirror{dir: dir, local: local, have: map[string]map[string]int64{}}, nil
 }
 
 // syncStats says what a refresh did.
@@ -60,17 +66,21 @@ type syncStats struct {
 
 // sync makes the mirror's copy of def's files equal the remote's.
 func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (syncStats, error) {
-	want, err := listFiles(ctx, remote, def, 0)
+	want, err := listFiles(ctx, remote, def)
 	if err != nil {
 		return syncStats{}, fmt.Errorf("list %s in %s: %w", def.dir, remote.URL(), err)
 	}
-	have, err := listFiles(ctx, m.local, def, 0)
-	if err != nil {
-		return syncStats{}, fmt.Errorf("list the mirror of %s: %w", def.dir, err)
-	}
-	haveSize := make(map[string]int64, len(have))
-	for _, f := range have {
-		haveSize[f.name] = f.size
+	haveSize, ok := m.have[def.name]
+	if !ok {
+		have, err := listFiles(ctx, m.local, def)
+		if err != nil {
+			return syncStats{}, fmt.Errorf("list the mirror of %s: %w", def.dir, err)
+		}
+		haveSize = make(map[string]int64, len(have))
+		for _, f := range have {
+			haveSize[f.name] = f.size
+		}
+		m.have[def.name] = haveSize
 	}
 	var stats syncStats
 	var missing []landedFile
@@ -82,16 +92,25 @@ func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (sy
 			stats.bytes += f.size
 		}
 	}
-	for _, f := range have {
-		if !wanted[f.name] {
-			if err := os.Remove(filepath.Join(m.dir, filepath.FromSlash(f.name))); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for name := range haveSize {
+		if !wanted[name] {
+			if err := os.Remove(filepath.Join(m.dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return stats, err
 			}
+			delete(haveSize, name)
 			stats.removed++
 		}
 	}
 	stats.fetched = len(missing)
-	return stats, m.fetchAll(ctx, remote, missing)
+	err = m.fetchAll(ctx, remote, missing)
+	if err != nil {
+		delete(m.have, def.name) // partly fetched: read the disk again next time
+		return stats, err
+	}
+	for _, f := range missing {
+		haveSize[f.name] = f.size
+	}
+	return stats, nil
 }
 
 func (m *mirror) fetchAll(ctx context.Context, remote store.Store, files []landedFile) error {

@@ -3,7 +3,9 @@ package lake
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,8 +115,7 @@ type landedFile struct {
 
 // listFiles lists a table's landed files: names a job gave them
 // (sink.FileName) in partition directories, never under _tmp/ or _locks/.
-// limit > 0 stops after that many.
-func listFiles(ctx context.Context, st store.Store, def tableDef, limit int) ([]landedFile, error) {
+func listFiles(ctx context.Context, st store.Store, def tableDef) ([]landedFile, error) {
 	var files []landedFile
 	var walk func(dir string, level int) error
 	walk = func(dir string, level int) error {
@@ -123,9 +124,6 @@ func listFiles(ctx context.Context, st store.Store, def tableDef, limit int) ([]
 			return err
 		}
 		for _, e := range entries {
-			if limit > 0 && len(files) >= limit {
-				return nil
-			}
 			switch {
 			case level < len(def.partitions):
 				if e.IsDir && strings.HasPrefix(e.Name, def.partitions[level]+"=") && validPartition(e.Name) {
@@ -150,6 +148,32 @@ var partitionDir = regexp.MustCompile(`^[A-Za-z0-9_]+=[A-Za-z0-9_.-]+$`)
 // validPartition keeps partition directory names that are safe inside a
 // glob and a file path.
 func validPartition(name string) bool { return partitionDir.MatchString(name) }
+
+// firstLocalFile returns the name of one landed file of def in a local
+// root, looking no further than it must (no stat of each entry, as a
+// store listing does).
+func firstLocalFile(root string, def tableDef) (string, bool) {
+	var walk func(dir string, level int) (string, bool)
+	walk = func(dir string, level int) (string, bool) {
+		entries, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+		for _, e := range entries {
+			switch {
+			case level < len(def.partitions):
+				if e.IsDir() && strings.HasPrefix(e.Name(), def.partitions[level]+"=") && validPartition(e.Name()) {
+					if name, ok := walk(dir+"/"+e.Name(), level+1); ok {
+						return name, true
+					}
+				}
+			case !e.IsDir():
+				if _, _, _, _, ok := sink.ParseFileName(e.Name()); ok {
+					return dir + "/" + e.Name(), true
+				}
+			}
+		}
+		return "", false
+	}
+	return walk(def.dir, 0)
+}
 
 // glob is the pattern of a table's files under dir.
 func (def tableDef) glob(dir string) string {
