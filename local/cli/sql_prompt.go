@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+	"golang.org/x/sys/unix"
 
 	"github.com/questlog/questlog/local/lake"
 )
@@ -49,6 +50,7 @@ func prompt(ctx context.Context, client *lake.Client, out lake.Output, historyFi
 		case <-interrupts: // one that arrived while typing
 		default:
 		}
+		defer keepEOFKey(int(os.Stdin.Fd()))()
 		qctx, cancel := context.WithCancel(ctx)
 		stop := make(chan struct{})
 		go func() {
@@ -108,6 +110,24 @@ func prompt(ctx context.Context, client *lake.Client, out lake.Output, historyFi
 			run(func(ctx context.Context) error { return client.Write(ctx, os.Stdout, stmt, out) })
 		}
 	}
+}
+
+// keepEOFKey makes Ctrl-D typed while a query runs an ordinary key until
+// the returned function restores the terminal: the line editor is not
+// reading then, and the terminal would turn the key into an end of input
+// that the editor cannot recover from at the next prompt. Read there, the
+// key ends the prompt as usual.
+func keepEOFKey(fd int) (restore func()) {
+	saved, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return func() {}
+	}
+	t := *saved
+	t.Cc[unix.VEOF] = 0 // _POSIX_VDISABLE
+	if unix.IoctlSetTermios(fd, unix.TCSETS, &t) != nil {
+		return func() {}
+	}
+	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, saved) }
 }
 
 // dotCommand runs a prompt command; quit says the prompt should end.
