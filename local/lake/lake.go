@@ -69,14 +69,17 @@ type Config struct {
 // Client runs queries over the lake. It is safe for concurrent use;
 // queries run one at a time.
 type Client struct {
-	cfg      Config
-	declared []string // datasets the template's jobs declare
+	cfg Config
+	// declared returns the datasets the template's jobs declare; it is
+	// read while the first query starts.
+	declared func() []string
 
 	mu     sync.Mutex
 	eng    *engine
 	outDir string               // the engine's private directory for results and spilling
 	stores map[string]*lakeRoot // by root URL
 	fields map[string][]field   // schemas read from files, by local file path of the table's first file
+	sent   map[string]string    // the views the engine has, as far as this client knows
 }
 
 // lakeRoot is an opened dataset root and the local directory DuckDB reads
@@ -113,11 +116,16 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.DatasetRoot == "" && cfg.Resolve == nil {
 		return nil, errors.New("lake: no DatasetRoot and no Resolve")
 	}
-	c := &Client{cfg: cfg, stores: map[string]*lakeRoot{}, fields: map[string][]field{}}
-	if c.declared, err = TemplateDatasets(cfg.Template); err != nil {
-		// Still useful: every dataset with files is a table anyway.
-		cfg.Logger.Warn("lake: the template's datasets are unknown; tables are the datasets with files", "err", err)
-	}
+	c := &Client{cfg: cfg, stores: map[string]*lakeRoot{}, fields: map[string][]field{}, sent: map[string]string{}}
+	c.declared = sync.OnceValue(func() []string {
+		names, err := TemplateDatasets(cfg.Template)
+		if err != nil {
+			// Still useful: every dataset with files is a table anyway.
+			cfg.Logger.Info("lake: the template's datasets are unknown; tables are the datasets with files", "err", err)
+		}
+		return names
+	})
+	go c.declared()
 	return c, nil
 }
 
@@ -254,7 +262,7 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 		return err
 	}
 	t1 := time.Now()
-	views, order, err := c.views(root)
+	views, err := c.viewsFor(root, sql)
 	if err != nil {
 		return err
 	}
@@ -262,12 +270,12 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 	defer func() {
 		c.cfg.Logger.Debug("lake query", "refresh", t1.Sub(t0), "views", t2.Sub(t1), "engine", time.Since(t2))
 	}()
-	req := wire.Request{SQL: sql, Views: views, ViewOrder: order, Variables: opts.Variables, MaxRows: opts.MaxRows}
+	req := wire.Request{SQL: sql, Views: views, Variables: opts.Variables, MaxRows: opts.MaxRows}
 	if opts.ParquetTo != "" {
 		req.CopyTo, req.CopyFormat = opts.ParquetTo, "parquet"
 	}
 	var cols []Column
-	err = c.eng.run(ctx, req, func(m wire.Message) error {
+	err = c.run(ctx, req, func(m wire.Message) error {
 		switch {
 		case m.Columns != nil:
 			cols = make([]Column, len(m.Columns))
@@ -402,12 +410,12 @@ func (c *Client) schemaLocked(ctx context.Context, root *lakeRoot) ([]Table, err
 
 // runLocked runs a query of the lake's own over root's tables as they are.
 func (c *Client) runLocked(ctx context.Context, root *lakeRoot, sql string) (*Result, error) {
-	views, order, err := c.views(root)
+	views, err := c.viewsFor(root, sql)
 	if err != nil {
 		return nil, err
 	}
 	var res Result
-	err = c.eng.run(ctx, wire.Request{SQL: sql, Views: views, ViewOrder: order}, func(m wire.Message) error {
+	err = c.run(ctx, wire.Request{SQL: sql, Views: views}, func(m wire.Message) error {
 		if m.Columns != nil {
 			for _, col := range m.Columns {
 				res.Columns = append(res.Columns, Column(col))
@@ -435,16 +443,18 @@ func (c *Client) prepare(ctx context.Context, want func(tableDef) bool, allEvent
 		}
 	}
 	root, err := c.openRoot(ctx, rootURL)
-	if err != nil {
-		release()
-		return nil, err
+	if err == nil {
+		// The engine starts up while the files are refreshed.
+		err = c.startEngine(ctx, root)
 	}
-	err = c.refresh(ctx, root, want, allEvents)
+	if err == nil {
+		err = c.refresh(ctx, root, want, allEvents)
+	}
 	release()
 	if err != nil {
 		return nil, err
 	}
-	return root, c.startEngine(ctx, root)
+	return root, nil
 }
 
 // openRoot opens a root, once per URL.
@@ -474,7 +484,7 @@ func (c *Client) openRoot(ctx context.Context, rootURL string) (*lakeRoot, error
 
 // defs lists the root's tables.
 func (c *Client) defs(ctx context.Context, root *lakeRoot) ([]tableDef, error) {
-	defs, err := tableDefs(ctx, root.store, c.declared)
+	defs, err := tableDefs(ctx, root.store, c.declared())
 	if err != nil {
 		return nil, fmt.Errorf("list the datasets in %s: %w", root.url, err)
 	}
@@ -517,6 +527,9 @@ func (c *Client) startEngine(ctx context.Context, root *lakeRoot) error {
 	if c.eng != nil && (c.eng.lakeDir != root.dir || c.eng.dead != nil) {
 		c.eng.close()
 		c.eng = nil
+	}
+	if c.eng == nil {
+		clear(c.sent)
 	}
 	if c.eng != nil {
 		return nil
@@ -562,33 +575,85 @@ func (c *Client) tableFields(root *lakeRoot, def tableDef) []field {
 	return f
 }
 
-// views returns the query of every table over root's local directory,
-// and the order to create them in.
-func (c *Client) views(root *lakeRoot) (map[string]string, []string, error) {
-	defs, err := tableDefs(context.Background(), root.local, c.declared)
+// run sends a request to the engine. The views the engine has are
+// forgotten when a request fails (it may have failed defining one) or its
+// statements may have changed views.
+func (c *Client) run(ctx context.Context, req wire.Request, fn func(wire.Message) error) error {
+	reset := false
+	err := c.eng.run(ctx, req, func(m wire.Message) error {
+		reset = reset || m.ViewsReset
+		return fn(m)
+	})
+	if err != nil || reset {
+		clear(c.sent)
+	}
+	return err
+}
+
+// viewsFor returns the views the engine must define or drop before sql
+// runs: those of the tables sql mentions (of every table when it mentions
+// none, as SHOW TABLES), unless the engine has them as they are. A view
+// costs DuckDB a listing of its files to define, so a one-shot command
+// defines only the ones its query reads.
+func (c *Client) viewsFor(root *lakeRoot, sql string) ([]wire.View, error) {
+	desired, events, err := c.views(root)
+	if err != nil {
+		return nil, err
+	}
+	need := map[string]bool{}
+	for _, v := range desired {
+		if mentions(sql, v.Name) {
+			need[v.Name] = true
+		}
+	}
+	if need[AllEventsTable] {
+		for _, name := range events {
+			need[name] = true
+		}
+	}
+	var out []wire.View
+	present := map[string]bool{}
+	for _, v := range desired {
+		present[v.Name] = true
+		if (len(need) == 0 || need[v.Name]) && c.sent[v.Name] != v.Query {
+			out = append(out, v)
+			c.sent[v.Name] = v.Query
+		}
+	}
+	for name := range c.sent {
+		if !present[name] {
+			out = append(out, wire.View{Name: name})
+			delete(c.sent, name)
+		}
+	}
+	return out, nil
+}
+
+// views returns every table as a view over root's local directory, in
+// creation order, and the tables of events (which all_events reads).
+func (c *Client) views(root *lakeRoot) (views []wire.View, events []string, err error) {
+	defs, err := tableDefs(context.Background(), root.local, c.declared())
 	if err != nil {
 		return nil, nil, err
 	}
-	views := map[string]string{}
-	var order, events []string
 	for _, def := range defs {
+		var query string
 		_, hasFiles := firstLocalFile(root.dir, def)
 		switch {
 		case hasFiles:
-			views[def.name] = readParquet(def, root.dir)
+			query = readParquet(def, root.dir)
 		case def.fields != nil:
-			views[def.name] = emptyTable(append(slices.Clone(def.fields), partitionFieldsOf(def)...))
+			query = emptyTable(append(slices.Clone(def.fields), partitionFieldsOf(def)...))
 		default:
 			continue
 		}
-		order = append(order, def.name)
+		views = append(views, wire.View{Name: def.name, Query: query})
 		if def.name != RejectedTable && sameNames(c.tableFields(root, def), eventFields) {
 			events = append(events, def.name)
 		}
 	}
-	views[AllEventsTable] = allEvents(events)
-	order = append(order, AllEventsTable)
-	return views, order, nil
+	views = append(views, wire.View{Name: AllEventsTable, Query: allEvents(events)})
+	return views, events, nil
 }
 
 func partitionFieldsOf(def tableDef) []field {

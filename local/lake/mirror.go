@@ -30,7 +30,9 @@ type mirror struct {
 	// from disk at the table's first refresh and kept since, so a refresh
 	// lists only the remote side. Another process sharing the mirror only
 	// adds identical files or removes ones deleted remotely, so the index
-	// stays right for what it is used for.
+	// stays right for what it is used for. Files found on disk have size
+	// -1: a landed file's name says what it holds (a topic partition's
+	// offset range), and fetches are renamed into place whole.
 	have map[string]map[string]int64
 }
 
@@ -72,14 +74,11 @@ func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (sy
 	}
 	haveSize, ok := m.have[def.name]
 	if !ok {
-		have, err := listFiles(ctx, m.local, def)
-		if err != nil {
-			return syncStats{}, fmt.Errorf("list the mirror of %s: %w", def.dir, err)
-		}
-		haveSize = make(map[string]int64, len(have))
-		for _, f := range have {
-			haveSize[f.name] = f.size
-		}
+		haveSize = map[string]int64{}
+		walkLocal(m.dir, def, func(name string) bool {
+			haveSize[name] = -1
+			return true
+		})
 		m.have[def.name] = haveSize
 	}
 	var stats syncStats
@@ -87,7 +86,7 @@ func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (sy
 	wanted := make(map[string]bool, len(want))
 	for _, f := range want {
 		wanted[f.name] = true
-		if size, ok := haveSize[f.name]; !ok || size != f.size {
+		if size, ok := haveSize[f.name]; !ok || size >= 0 && size != f.size {
 			missing = append(missing, f)
 			stats.bytes += f.size
 		}

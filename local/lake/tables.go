@@ -149,30 +149,39 @@ var partitionDir = regexp.MustCompile(`^[A-Za-z0-9_]+=[A-Za-z0-9_.-]+$`)
 // glob and a file path.
 func validPartition(name string) bool { return partitionDir.MatchString(name) }
 
-// firstLocalFile returns the name of one landed file of def in a local
-// root, looking no further than it must (no stat of each entry, as a
-// store listing does).
-func firstLocalFile(root string, def tableDef) (string, bool) {
-	var walk func(dir string, level int) (string, bool)
-	walk = func(dir string, level int) (string, bool) {
+// walkLocal calls fn with the name of each landed file of def in a local
+// root, until fn returns false. It reads directories only (no stat of each
+// file, as a store listing does).
+func walkLocal(root string, def tableDef, fn func(name string) bool) {
+	var walk func(dir string, level int) bool
+	walk = func(dir string, level int) bool {
 		entries, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
 		for _, e := range entries {
 			switch {
 			case level < len(def.partitions):
 				if e.IsDir() && strings.HasPrefix(e.Name(), def.partitions[level]+"=") && validPartition(e.Name()) {
-					if name, ok := walk(dir+"/"+e.Name(), level+1); ok {
-						return name, true
+					if !walk(dir+"/"+e.Name(), level+1) {
+						return false
 					}
 				}
 			case !e.IsDir():
-				if _, _, _, _, ok := sink.ParseFileName(e.Name()); ok {
-					return dir + "/" + e.Name(), true
+				if _, _, _, _, ok := sink.ParseFileName(e.Name()); ok && !fn(dir+"/"+e.Name()) {
+					return false
 				}
 			}
 		}
-		return "", false
+		return true
 	}
-	return walk(def.dir, 0)
+	walk(def.dir, 0)
+}
+
+// firstLocalFile returns one landed file of def in a local root.
+func firstLocalFile(root string, def tableDef) (first string, ok bool) {
+	walkLocal(root, def, func(name string) bool {
+		first, ok = name, true
+		return false
+	})
+	return first, ok
 }
 
 // glob is the pattern of a table's files under dir.
