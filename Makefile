@@ -45,6 +45,8 @@ bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get insta
 	$(GO) test -run '^$$' -bench 'GatewayOverhead|Payload10k|JSONMarshal10k' -benchtime 2s ./local/apigw ./local/esm
 	@echo "== HDFS store: 256 MB write and read vs local disk"
 	$(GO) test -run '^$$' -bench '256MB' -benchtime 2x ./local/hdfs
+	@echo "== questlog sql: a group-by over 1M rows of extracted_events on HDFS (mirror warm) vs DuckDB itself on the same files"
+	$(GO) test -run '^$$' -bench GroupBy1M -benchtime 10x ./local/lake/lakebench
 	@echo "== emulated API path (wrk, 16 connections) vs a bare handler; loadgen against the whole emulator"
 	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
 	@echo "== loadgen at full speed with the console open in Chromium vs no page open"

@@ -85,6 +85,7 @@ func serveUntilDone(ctx context.Context, c *common, serve emulator.Serve) error 
 		return err
 	}
 	printBanner(e)
+	go prepareSQLEngine(ctx, c)
 	<-ctx.Done()
 	c.cfg.Logger.Info("stopping: draining in-flight invocations and committing offsets")
 	drain, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -22,13 +22,14 @@ import (
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 	"github.com/questlog/questlog/local/emulator"
+	"github.com/questlog/questlog/local/lake"
 	"github.com/questlog/questlog/local/netns"
 	"github.com/questlog/questlog/local/netns/netnstest"
 )
 
 // questlogBin is the emulator's binary, for the tests that run it as a
-// separate process (to kill it).
-var questlogBin string
+// separate process (to kill it); engineBin is the SQL engine beside it.
+var questlogBin, engineBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "questlog-e2e-")
@@ -36,8 +37,16 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	questlogBin = filepath.Join(dir, "questlog")
+	engineBin = filepath.Join(dir, lake.EngineName)
 	if out, err := exec.Command("go", "build", "-o", questlogBin, "..").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build the emulator: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	// The SQL engine next to it, where an installed questlog finds it.
+	engine := exec.Command("go", "build", "-o", engineBin, "../lake/cmd/questlog-sql")
+	engine.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := engine.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build the SQL engine: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()

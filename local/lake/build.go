@@ -25,24 +25,30 @@ const engineSource = "local/lake/cmd/questlog-sql"
 // project directory: its packages, and the module's requirements.
 var engineInputs = []string{engineSource, "local/lake/internal/wire", "local/lake/internal/sqltext", "go.mod", "go.sum"}
 
-// findEngine returns the engine binary: Config.Engine; else questlog-sql
-// next to the running executable (an installed questlog); else one built
-// from the project's source into the data directory, rebuilt when its
-// source changed.
+// findEngine returns the engine binary: Config.Engine, else PrepareEngine's.
 func (c *Client) findEngine(ctx context.Context) (string, error) {
 	if c.cfg.Engine != "" {
 		return c.cfg.Engine, nil
 	}
+	return PrepareEngine(ctx, c.cfg.ProjectDir, c.cfg.DataDir, c.cfg.Progress)
+}
+
+// PrepareEngine returns the engine binary: questlog-sql next to the
+// running executable (an installed questlog), else one built from the
+// project's source into the data directory, (re)built now if its source
+// changed since. `questlog start` calls it once the emulator is ready, so
+// the first query does not wait for the build.
+func PrepareEngine(ctx context.Context, projectDir, dataDir string, progress io.Writer) (string, error) {
 	if exe, err := os.Executable(); err == nil {
 		sibling := filepath.Join(filepath.Dir(exe), EngineName)
 		if isExecutable(sibling) {
 			return sibling, nil
 		}
 	}
-	if _, err := os.Stat(filepath.Join(c.cfg.ProjectDir, engineSource)); err != nil {
+	if _, err := os.Stat(filepath.Join(projectDir, engineSource)); err != nil {
 		return "", errNoEngine
 	}
-	return buildEngine(ctx, c.cfg.ProjectDir, filepath.Join(c.cfg.DataDir, "lake", "bin"), c.cfg.Progress)
+	return buildEngine(ctx, projectDir, filepath.Join(dataDir, "lake", "bin"), progress)
 }
 
 // buildEngine builds the engine into binDir unless the binary there was

@@ -122,16 +122,20 @@ func (e *engine) fail(err error) error {
 	return e.dead
 }
 
-// close ends the process: closing its stdin ends its request loop after
-// the running request; a process that does not end soon is killed.
+// close ends the process: closing its stdin ends its request loop (after
+// the running request, which the caller cancelled). It does not wait for
+// DuckDB to free its memory and exit: nothing is left to read, and a
+// command's result should not wait for it. A process that has not ended
+// after a while is killed.
 func (e *engine) close() error {
 	e.stdin.Close()
-	select {
-	case <-e.exited:
-	case <-time.After(5 * time.Second):
-		e.cmd.Process.Kill()
-		<-e.exited
-	}
+	go func() {
+		select {
+		case <-e.exited:
+		case <-time.After(10 * time.Second):
+			e.cmd.Process.Kill()
+		}
+	}()
 	return nil
 }
 

@@ -1,12 +1,12 @@
 package lake_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,23 +20,31 @@ import (
 	"github.com/questlog/questlog/local/loadgen"
 )
 
-// engineBin is the SQL engine, built once for the package's tests.
-var engineBin string
+// engineBin is the SQL engine, built once for the package's tests the
+// way a first `questlog sql` builds it, into sharedDataDir; buildOutput is
+// what that build told the user.
+var (
+	engineBin, sharedDataDir string
+	buildOutput              bytes.Buffer
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "questlog-lake-")
-	if err != nil {
+	var err error
+	if sharedDataDir, err = os.MkdirTemp("", "questlog-lake-"); err != nil {
 		panic(err)
 	}
-	engineBin = filepath.Join(dir, lake.EngineName)
-	cmd := exec.Command("go", "build", "-o", engineBin, "./cmd/questlog-sql")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the SQL engine: %v\n%s", err, out)
+	c, err := lake.Open(context.Background(), lake.Config{ProjectDir: projectDir(), DataDir: sharedDataDir, DatasetRoot: sharedDataDir, Progress: &buildOutput, Logger: quietLogger()})
+	if err == nil {
+		_, err = c.Query(context.Background(), "select 1")
+		c.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build the SQL engine: %v\n%s", err, buildOutput.String())
 		os.Exit(1)
 	}
+	engineBin = filepath.Join(sharedDataDir, "lake", "bin", lake.EngineName)
 	code := m.Run()
-	os.RemoveAll(dir)
+	os.RemoveAll(sharedDataDir)
 	os.Exit(code)
 }
 
@@ -134,4 +142,10 @@ func landRejected(t testing.TB, st store.Store, dataset string, rows []job.Rejec
 		recs = append(recs, sink.Record[job.Rejected]{Offset: r.KafkaOffset, Date: time.UnixMilli(r.KafkaTimestamp), Row: r})
 	}
 	land(t, st, sink.RejectedDataset(dataset), recs, len(recs))
+}
+
+// rowsEqual compares result rows, integers of any width alike.
+func rowsEqual(got, want [][]any) bool {
+	norm := func(rows [][]any) string { return fmt.Sprint(rows) }
+	return norm(got) == norm(want)
 }

@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/questlog/questlog/internal/store"
@@ -68,14 +69,17 @@ type Config struct {
 // Client runs queries over the lake. It is safe for concurrent use;
 // queries run one at a time.
 type Client struct {
-	cfg      Config
-	declared []string // datasets the template's jobs declare
+	cfg Config
+	// declared returns the datasets the template's jobs declare; it is
+	// read while the first query starts.
+	declared func() []string
 
 	mu     sync.Mutex
 	eng    *engine
 	outDir string               // the engine's private directory for results and spilling
 	stores map[string]*lakeRoot // by root URL
 	fields map[string][]field   // schemas read from files, by local file path of the table's first file
+	sent   map[string]string    // the views the engine has, as far as this client knows
 }
 
 // lakeRoot is an opened dataset root and the local directory DuckDB reads
@@ -112,11 +116,16 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.DatasetRoot == "" && cfg.Resolve == nil {
 		return nil, errors.New("lake: no DatasetRoot and no Resolve")
 	}
-	c := &Client{cfg: cfg, stores: map[string]*lakeRoot{}, fields: map[string][]field{}}
-	if c.declared, err = TemplateDatasets(cfg.Template); err != nil {
-		// Still useful: every dataset with files is a table anyway.
-		cfg.Logger.Warn("lake: the template's datasets are unknown; tables are the datasets with files", "err", err)
-	}
+	c := &Client{cfg: cfg, stores: map[string]*lakeRoot{}, fields: map[string][]field{}, sent: map[string]string{}}
+	c.declared = sync.OnceValue(func() []string {
+		names, err := TemplateDatasets(cfg.Template)
+		if err != nil {
+			// Still useful: every dataset with files is a table anyway.
+			cfg.Logger.Info("lake: the template's datasets are unknown; tables are the datasets with files", "err", err)
+		}
+		return names
+	})
+	go c.declared()
 	return c, nil
 }
 
@@ -247,32 +256,35 @@ type QueryOptions struct {
 func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, columns func([]Column) error, rows func([][]any) error, total *int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	t0 := time.Now()
 	root, err := c.prepare(ctx, func(def tableDef) bool { return mentions(sql, def.name) }, mentions(sql, AllEventsTable))
 	if err != nil {
 		return err
 	}
-	views, order, err := c.views(root)
+	t1 := time.Now()
+	views, err := c.viewsFor(root, sql)
 	if err != nil {
 		return err
 	}
-	req := wire.Request{SQL: sql, Views: views, ViewOrder: order, Variables: opts.Variables, MaxRows: opts.MaxRows}
+	t2 := time.Now()
+	defer func() {
+		c.cfg.Logger.Debug("lake query", "refresh", t1.Sub(t0), "views", t2.Sub(t1), "engine", time.Since(t2))
+	}()
+	req := wire.Request{SQL: sql, Views: views, Variables: opts.Variables, MaxRows: opts.MaxRows}
 	if opts.ParquetTo != "" {
 		req.CopyTo, req.CopyFormat = opts.ParquetTo, "parquet"
 	}
-	err = c.eng.run(ctx, req, func(m wire.Message) error {
+	var cols []Column
+	err = c.run(ctx, req, func(m wire.Message) error {
 		switch {
 		case m.Columns != nil:
-			cols := make([]Column, len(m.Columns))
+			cols = make([]Column, len(m.Columns))
 			for i, col := range m.Columns {
 				cols[i] = Column(col)
 			}
 			return columns(cols)
 		case m.Rows != nil:
-			for _, row := range m.Rows {
-				for i, v := range row {
-					row[i] = fromJSON(v)
-				}
-			}
+			typedRows(m.Rows, cols)
 			return rows(m.Rows)
 		case m.Done && total != nil:
 			*total = m.Total
@@ -281,7 +293,7 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 	})
 	var qe *QueryError
 	if errors.As(err, &qe) {
-		qe.Tables, _ = c.schemaLocked(ctx)
+		qe.Tables, _ = c.schemaLocked(ctx, root)
 		for _, t := range qe.Tables {
 			if mentions(sql, t.Name) {
 				qe.Mentioned = append(qe.Mentioned, t.Name)
@@ -305,13 +317,26 @@ func (c *Client) outDirLocked() (string, error) {
 		if err := os.MkdirAll(base, 0o755); err != nil {
 			return "", err
 		}
-		dir, err := os.MkdirTemp(base, "engine-")
+		removeOrphans(base)
+		dir, err := os.MkdirTemp(base, fmt.Sprintf("engine-%d-", os.Getpid()))
 		if err != nil {
 			return "", err
 		}
 		c.outDir = dir
 	}
 	return c.outDir, nil
+}
+
+// removeOrphans removes the private directories of clients whose process
+// is gone (killed before it could clean up).
+func removeOrphans(base string) {
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "engine-%d-", &pid); err == nil && pid > 0 && syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
 
 // Tables lists the lake's tables with their row counts, files, bytes and
@@ -323,7 +348,7 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	tables, err := c.schemaLocked(ctx)
+	tables, err := c.schemaLocked(ctx, root)
 	if err != nil {
 		return nil, err
 	}
@@ -332,9 +357,9 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 	}
 	var counts []string
 	for _, t := range tables {
-		counts = append(counts, fmt.Sprintf("SELECT %s AS name, count(*) AS n FROM %s", sqlQuote(t.Name), sqlIdent(t.Name)))
+		counts = append(counts, fmt.Sprintf("SELECT %s AS name, count(*) AS n FROM %s", SQLString(t.Name), sqlIdent(t.Name)))
 	}
-	res, err := c.runLocked(ctx, strings.Join(counts, " UNION ALL "))
+	res, err := c.runLocked(ctx, root, strings.Join(counts, " UNION ALL "))
 	if err != nil {
 		return nil, err
 	}
@@ -366,8 +391,8 @@ func (c *Client) Tables(ctx context.Context) ([]Table, error) {
 }
 
 // schemaLocked returns every table and its columns, as the engine has them.
-func (c *Client) schemaLocked(ctx context.Context) ([]Table, error) {
-	res, err := c.runLocked(ctx, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
+func (c *Client) schemaLocked(ctx context.Context, root *lakeRoot) ([]Table, error) {
+	res, err := c.runLocked(ctx, root, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
 	if err != nil {
 		return nil, err
 	}
@@ -383,21 +408,21 @@ func (c *Client) schemaLocked(ctx context.Context) ([]Table, error) {
 	return tables, nil
 }
 
-// runLocked runs a query of the lake's own on the engine as it is.
-func (c *Client) runLocked(ctx context.Context, sql string) (*Result, error) {
+// runLocked runs a query of the lake's own over root's tables as they are.
+func (c *Client) runLocked(ctx context.Context, root *lakeRoot, sql string) (*Result, error) {
+	views, err := c.viewsFor(root, sql)
+	if err != nil {
+		return nil, err
+	}
 	var res Result
-	err := c.eng.run(ctx, wire.Request{SQL: sql}, func(m wire.Message) error {
+	err = c.run(ctx, wire.Request{SQL: sql, Views: views}, func(m wire.Message) error {
 		if m.Columns != nil {
 			for _, col := range m.Columns {
 				res.Columns = append(res.Columns, Column(col))
 			}
 		}
-		for _, row := range m.Rows {
-			for i, v := range row {
-				row[i] = fromJSON(v)
-			}
-			res.Rows = append(res.Rows, row)
-		}
+		typedRows(m.Rows, res.Columns)
+		res.Rows = append(res.Rows, m.Rows...)
 		return nil
 	})
 	return &res, err
@@ -418,16 +443,18 @@ func (c *Client) prepare(ctx context.Context, want func(tableDef) bool, allEvent
 		}
 	}
 	root, err := c.openRoot(ctx, rootURL)
-	if err != nil {
-		release()
-		return nil, err
+	if err == nil {
+		// The engine starts up while the files are refreshed.
+		err = c.startEngine(ctx, root)
 	}
-	err = c.refresh(ctx, root, want, allEvents)
+	if err == nil {
+		err = c.refresh(ctx, root, want, allEvents)
+	}
 	release()
 	if err != nil {
 		return nil, err
 	}
-	return root, c.startEngine(ctx, root)
+	return root, nil
 }
 
 // openRoot opens a root, once per URL.
@@ -457,7 +484,7 @@ func (c *Client) openRoot(ctx context.Context, rootURL string) (*lakeRoot, error
 
 // defs lists the root's tables.
 func (c *Client) defs(ctx context.Context, root *lakeRoot) ([]tableDef, error) {
-	defs, err := tableDefs(ctx, root.store, c.declared)
+	defs, err := tableDefs(ctx, root.store, c.declared())
 	if err != nil {
 		return nil, fmt.Errorf("list the datasets in %s: %w", root.url, err)
 	}
@@ -501,6 +528,9 @@ func (c *Client) startEngine(ctx context.Context, root *lakeRoot) error {
 		c.eng.close()
 		c.eng = nil
 	}
+	if c.eng == nil {
+		clear(c.sent)
+	}
 	if c.eng != nil {
 		return nil
 	}
@@ -522,17 +552,17 @@ func (c *Client) isEvents(root *lakeRoot, def tableDef) bool {
 	if def.name == RejectedTable {
 		return false
 	}
-	files, _ := listFiles(context.Background(), root.local, def)
-	return sameNames(c.tableFields(root, def, files), eventFields)
+	return sameNames(c.tableFields(root, def), eventFields)
 }
 
 // tableFields returns a table's schema: its first local file's, or the
 // declared one when it has no file (nil if neither).
-func (c *Client) tableFields(root *lakeRoot, def tableDef, files []landedFile) []field {
-	if len(files) == 0 {
+func (c *Client) tableFields(root *lakeRoot, def tableDef) []field {
+	name, ok := firstLocalFile(root.dir, def)
+	if !ok {
 		return def.fields
 	}
-	first := filepath.Join(root.dir, filepath.FromSlash(files[0].name))
+	first := filepath.Join(root.dir, filepath.FromSlash(name))
 	if f, ok := c.fields[first]; ok {
 		return f
 	}
@@ -545,36 +575,85 @@ func (c *Client) tableFields(root *lakeRoot, def tableDef, files []landedFile) [
 	return f
 }
 
-// views returns the query of every table over root's local directory,
-// and the order to create them in.
-func (c *Client) views(root *lakeRoot) (map[string]string, []string, error) {
-	defs, err := tableDefs(context.Background(), root.local, c.declared)
+// run sends a request to the engine. The views the engine has are
+// forgotten when a request fails (it may have failed defining one) or its
+// statements may have changed views.
+func (c *Client) run(ctx context.Context, req wire.Request, fn func(wire.Message) error) error {
+	reset := false
+	err := c.eng.run(ctx, req, func(m wire.Message) error {
+		reset = reset || m.ViewsReset
+		return fn(m)
+	})
+	if err != nil || reset {
+		clear(c.sent)
+	}
+	return err
+}
+
+// viewsFor returns the views the engine must define or drop before sql
+// runs: those of the tables sql mentions (of every table when it mentions
+// none, as SHOW TABLES), unless the engine has them as they are. A view
+// costs DuckDB a listing of its files to define, so a one-shot command
+// defines only the ones its query reads.
+func (c *Client) viewsFor(root *lakeRoot, sql string) ([]wire.View, error) {
+	desired, events, err := c.views(root)
+	if err != nil {
+		return nil, err
+	}
+	need := map[string]bool{}
+	for _, v := range desired {
+		if mentions(sql, v.Name) {
+			need[v.Name] = true
+		}
+	}
+	if need[AllEventsTable] {
+		for _, name := range events {
+			need[name] = true
+		}
+	}
+	var out []wire.View
+	present := map[string]bool{}
+	for _, v := range desired {
+		present[v.Name] = true
+		if (len(need) == 0 || need[v.Name]) && c.sent[v.Name] != v.Query {
+			out = append(out, v)
+			c.sent[v.Name] = v.Query
+		}
+	}
+	for name := range c.sent {
+		if !present[name] {
+			out = append(out, wire.View{Name: name})
+			delete(c.sent, name)
+		}
+	}
+	return out, nil
+}
+
+// views returns every table as a view over root's local directory, in
+// creation order, and the tables of events (which all_events reads).
+func (c *Client) views(root *lakeRoot) (views []wire.View, events []string, err error) {
+	defs, err := tableDefs(context.Background(), root.local, c.declared())
 	if err != nil {
 		return nil, nil, err
 	}
-	views := map[string]string{}
-	var order, events []string
 	for _, def := range defs {
-		files, err := listFiles(context.Background(), root.local, def)
-		if err != nil {
-			return nil, nil, err
-		}
+		var query string
+		_, hasFiles := firstLocalFile(root.dir, def)
 		switch {
-		case len(files) > 0:
-			views[def.name] = readParquet(def, root.dir)
+		case hasFiles:
+			query = readParquet(def, root.dir)
 		case def.fields != nil:
-			views[def.name] = emptyTable(append(slices.Clone(def.fields), partitionFieldsOf(def)...))
+			query = emptyTable(append(slices.Clone(def.fields), partitionFieldsOf(def)...))
 		default:
 			continue
 		}
-		order = append(order, def.name)
-		if def.name != RejectedTable && sameNames(c.tableFields(root, def, files), eventFields) {
+		views = append(views, wire.View{Name: def.name, Query: query})
+		if def.name != RejectedTable && sameNames(c.tableFields(root, def), eventFields) {
 			events = append(events, def.name)
 		}
 	}
-	views[AllEventsTable] = allEvents(events)
-	order = append(order, AllEventsTable)
-	return views, order, nil
+	views = append(views, wire.View{Name: AllEventsTable, Query: allEvents(events)})
+	return views, events, nil
 }
 
 func partitionFieldsOf(def tableDef) []field {
@@ -589,10 +668,10 @@ func partitionFieldsOf(def tableDef) []field {
 func readParquet(def tableDef, dir string) string {
 	types := make([]string, len(def.partitions))
 	for i, p := range def.partitions {
-		types[i] = sqlQuote(p) + ": " + sqlQuote(duckDB.typeName(partitionFields[p].typ))
+		types[i] = SQLString(p) + ": " + SQLString(duckDB.typeName(partitionFields[p].typ))
 	}
 	return fmt.Sprintf("SELECT * FROM read_parquet(%s, hive_partitioning = true, hive_types = {%s})",
-		sqlQuote(def.glob(dir)), strings.Join(types, ", "))
+		SQLString(def.glob(dir)), strings.Join(types, ", "))
 }
 
 // emptyTable is the query of a table with no file yet: no rows, typed
@@ -612,7 +691,7 @@ func allEvents(tables []string) string {
 	}
 	parts := make([]string, len(tables))
 	for i, t := range tables {
-		parts[i] = fmt.Sprintf("SELECT %s AS dataset, * FROM %s", sqlQuote(t), sqlIdent(t))
+		parts[i] = fmt.Sprintf("SELECT %s AS dataset, * FROM %s", SQLString(t), sqlIdent(t))
 	}
 	return strings.Join(parts, " UNION ALL ")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/questlog/questlog/internal/store"
 )
@@ -25,6 +26,14 @@ import (
 type mirror struct {
 	dir   string // local root
 	local *store.FileStore
+	// have indexes the mirrored files of each table (name → size), read
+	// from disk at the table's first refresh and kept since, so a refresh
+	// lists only the remote side. Another process sharing the mirror only
+	// adds identical files or removes ones deleted remotely, so the index
+	// stays right for what it is used for. Files found on disk have size
+	// -1: a landed file's name says what it holds (a topic partition's
+	// offset range), and fetches are renamed into place whole.
+	have map[string]map[string]int64
 }
 
 const fetchDir = ".fetch"
@@ -40,7 +49,15 @@ func newMirror(dir string) (*mirror, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mirror{dir: dir, local: local}, nil
+	// Fetches a killed process left half done; a live one's are younger.
+	if entries, err := os.ReadDir(filepath.Join(dir, fetchDir)); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+				os.Remove(filepath.Join(dir, fetchDir, e.Name()))
+			}
+		}
+	}
+	return &mirror{dir: dir, local: local, have: map[string]map[string]int64{}}, nil
 }
 
 // syncStats says what a refresh did.
@@ -55,34 +72,44 @@ func (m *mirror) sync(ctx context.Context, remote store.Store, def tableDef) (sy
 	if err != nil {
 		return syncStats{}, fmt.Errorf("list %s in %s: %w", def.dir, remote.URL(), err)
 	}
-	have, err := listFiles(ctx, m.local, def)
-	if err != nil {
-		return syncStats{}, fmt.Errorf("list the mirror of %s: %w", def.dir, err)
-	}
-	haveSize := make(map[string]int64, len(have))
-	for _, f := range have {
-		haveSize[f.name] = f.size
+	haveSize, ok := m.have[def.name]
+	if !ok {
+		haveSize = map[string]int64{}
+		walkLocal(m.dir, def, func(name string) bool {
+			haveSize[name] = -1
+			return true
+		})
+		m.have[def.name] = haveSize
 	}
 	var stats syncStats
 	var missing []landedFile
 	wanted := make(map[string]bool, len(want))
 	for _, f := range want {
 		wanted[f.name] = true
-		if size, ok := haveSize[f.name]; !ok || size != f.size {
+		if size, ok := haveSize[f.name]; !ok || size >= 0 && size != f.size {
 			missing = append(missing, f)
 			stats.bytes += f.size
 		}
 	}
-	for _, f := range have {
-		if !wanted[f.name] {
-			if err := os.Remove(filepath.Join(m.dir, filepath.FromSlash(f.name))); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for name := range haveSize {
+		if !wanted[name] {
+			if err := os.Remove(filepath.Join(m.dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return stats, err
 			}
+			delete(haveSize, name)
 			stats.removed++
 		}
 	}
 	stats.fetched = len(missing)
-	return stats, m.fetchAll(ctx, remote, missing)
+	err = m.fetchAll(ctx, remote, missing)
+	if err != nil {
+		delete(m.have, def.name) // partly fetched: read the disk again next time
+		return stats, err
+	}
+	for _, f := range missing {
+		haveSize[f.name] = f.size
+	}
+	return stats, nil
 }
 
 func (m *mirror) fetchAll(ctx context.Context, remote store.Store, files []landedFile) error {

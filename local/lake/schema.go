@@ -196,8 +196,8 @@ var duckDB = dialect{
 	mapType: func(k, v string) string { return "MAP(" + k + ", " + v + ")" },
 }
 
-// sqlQuote quotes s as a SQL string literal.
-func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// SQLString quotes s as a SQL string literal.
+func SQLString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // sqlIdent quotes s as a SQL identifier.
 func sqlIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

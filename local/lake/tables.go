@@ -2,7 +2,10 @@ package lake
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -60,7 +63,7 @@ func declaredFields(dataset string) []field {
 // TemplateDatasets returns the datasets the template's jobs declare (their
 // DATASET variable), sorted.
 func TemplateDatasets(templatePath string) ([]string, error) {
-	t, err := template.Load(templatePath, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	t, err := loadTemplate(templatePath)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +149,41 @@ var partitionDir = regexp.MustCompile(`^[A-Za-z0-9_]+=[A-Za-z0-9_.-]+$`)
 // glob and a file path.
 func validPartition(name string) bool { return partitionDir.MatchString(name) }
 
+// walkLocal calls fn with the name of each landed file of def in a local
+// root, until fn returns false. It reads directories only (no stat of each
+// file, as a store listing does).
+func walkLocal(root string, def tableDef, fn func(name string) bool) {
+	var walk func(dir string, level int) bool
+	walk = func(dir string, level int) bool {
+		entries, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+		for _, e := range entries {
+			switch {
+			case level < len(def.partitions):
+				if e.IsDir() && strings.HasPrefix(e.Name(), def.partitions[level]+"=") && validPartition(e.Name()) {
+					if !walk(dir+"/"+e.Name(), level+1) {
+						return false
+					}
+				}
+			case !e.IsDir():
+				if _, _, _, _, ok := sink.ParseFileName(e.Name()); ok && !fn(dir+"/"+e.Name()) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	walk(def.dir, 0)
+}
+
+// firstLocalFile returns one landed file of def in a local root.
+func firstLocalFile(root string, def tableDef) (first string, ok bool) {
+	walkLocal(root, def, func(name string) bool {
+		first, ok = name, true
+		return false
+	})
+	return first, ok
+}
+
 // glob is the pattern of a table's files under dir.
 func (def tableDef) glob(dir string) string {
 	parts := []string{dir, def.dir}
@@ -175,4 +213,24 @@ func mentions(text, name string) bool {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// TemplateParameter returns the value of a template parameter (its
+// default).
+func TemplateParameter(templatePath, name string) (string, error) {
+	t, err := loadTemplate(templatePath)
+	if err != nil {
+		return "", err
+	}
+	v, ok := t.Parameters[name]
+	if !ok {
+		return "", fmt.Errorf("%s declares no parameter %s", templatePath, name)
+	}
+	return v, nil
+}
+
+// loadTemplate loads the template as written, without the shell's
+// environment (which SAM lets override functions' variables).
+func loadTemplate(path string) (*template.Template, error) {
+	return template.Load(path, template.Options{LookupEnv: func(string) (string, bool) { return "", false }})
 }

@@ -100,7 +100,14 @@ func Show(ctx context.Context, st store.Store, dataset string, opts Options, w i
 	if opts.JSON {
 		return writeJSON(w, rows)
 	}
-	writeTable(w, columns, rows, opts.truncate())
+	cells := make([][]string, len(rows))
+	for r, row := range rows {
+		cells[r] = make([]string, len(columns))
+		for i, c := range columns {
+			cells[r][i] = Cut(Render(row[c]), opts.truncate())
+		}
+	}
+	WriteTable(w, columns, cells)
 	if more {
 		fmt.Fprintf(w, "only showing top %d rows\n", opts.limit())
 	}
@@ -243,17 +250,15 @@ func writeJSON(w io.Writer, rows []map[string]any) error {
 	return nil
 }
 
-func writeTable(w io.Writer, columns []string, rows []map[string]any, truncate int) {
-	cells := make([][]string, len(rows))
+// WriteTable writes cells under columns as Spark's show() does: a box
+// of right-aligned values. `questlog sql` prints its results with it too.
+func WriteTable(w io.Writer, columns []string, cells [][]string) {
 	widths := make([]int, len(columns))
 	for i, c := range columns {
 		widths[i] = max(3, utf8.RuneCountInString(c))
 	}
-	for r, row := range rows {
-		cells[r] = make([]string, len(columns))
-		for i, c := range columns {
-			s := cut(render(row[c]), truncate)
-			cells[r][i] = s
+	for _, row := range cells {
+		for i, s := range row {
 			widths[i] = max(widths[i], utf8.RuneCountInString(s))
 		}
 	}
@@ -280,7 +285,8 @@ func writeTable(w io.Writer, columns []string, rows []map[string]any, truncate i
 	fmt.Fprintln(w, sep)
 }
 
-func cut(s string, n int) string {
+// Cut shortens s to n runes, ending in "..."; n < 0 never cuts.
+func Cut(s string, n int) string {
 	if n < 0 || utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -290,8 +296,8 @@ func cut(s string, n int) string {
 	return string([]rune(s)[:n-3]) + "..."
 }
 
-// render renders a value as Spark prints it.
-func render(v any) string {
+// Render renders a value as Spark prints it.
+func Render(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "null"
@@ -309,9 +315,15 @@ func render(v any) string {
 		keys := slices.Sorted(maps.Keys(v))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + " -> " + render(v[k])
+			parts[i] = k + " -> " + Render(v[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = Render(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	default:
 		return fmt.Sprint(v)
 	}

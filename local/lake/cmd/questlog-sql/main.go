@@ -61,6 +61,9 @@ type engine struct {
 	parserDB  mapping.Database
 	parser    mapping.Connection
 	views     map[string]string // created views, name → query
+	// viewsReset is set when the request being answered ran a statement
+	// that may have changed views.
+	viewsReset bool
 }
 
 func open(readable, writable []string, temp string) (*engine, error) {

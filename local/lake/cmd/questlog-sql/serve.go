@@ -60,9 +60,10 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 		mu.Lock()
 		running, cancel = req.ID, stop
 		mu.Unlock()
+		e.viewsReset = false
 		if err := e.answer(ctx, req, out); err != nil {
 			var refused refusedError
-			msg := wire.Message{ID: req.ID, Error: err.Error(), Refused: errors.As(err, &refused)}
+			msg := wire.Message{ID: req.ID, Error: err.Error(), Refused: errors.As(err, &refused), ViewsReset: e.viewsReset}
 			if ctx.Err() != nil {
 				msg.Error = "query cancelled"
 			}
@@ -102,10 +103,8 @@ func (w *writer) flush() error {
 
 // answer runs one request, sending its columns, rows and done message.
 func (e *engine) answer(ctx context.Context, req wire.Request, out *writer) error {
-	if req.Views != nil {
-		if err := e.syncViews(ctx, req.Views, req.ViewOrder); err != nil {
-			return err
-		}
+	if err := e.defineViews(ctx, req.Views); err != nil {
+		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(req.Variables)) {
 		if err := e.exec(ctx, "SET VARIABLE "+ident(name)+" = "+req.Variables[name]); err != nil {
@@ -166,6 +165,7 @@ func (e *engine) prepare(ctx context.Context, text string) (*duckdb.Stmt, error)
 	}
 	if changesViews[t] {
 		clear(e.views)
+		e.viewsReset = true
 	}
 	return stmt, nil
 }
@@ -182,26 +182,25 @@ func (e *engine) exec(ctx context.Context, text string) error {
 	return err
 }
 
-// syncViews creates the views that are new or changed and drops the ones
-// no longer wanted.
-func (e *engine) syncViews(ctx context.Context, views map[string]string, order []string) error {
-	for name := range e.views {
-		if _, keep := views[name]; !keep {
-			if err := e.exec(ctx, "DROP VIEW IF EXISTS "+ident(name)); err != nil {
-				return err
-			}
-			delete(e.views, name)
-		}
-	}
-	for _, name := range order {
-		query, ok := views[name]
-		if !ok || e.views[name] == query {
+// defineViews creates, replaces or drops the views that differ from the
+// ones the engine has.
+func (e *engine) defineViews(ctx context.Context, views []wire.View) error {
+	for _, v := range views {
+		if have, ok := e.views[v.Name]; ok && have == v.Query || !ok && v.Query == "" {
 			continue
 		}
-		if err := e.exec(ctx, "CREATE OR REPLACE VIEW "+ident(name)+" AS "+query); err != nil {
-			return fmt.Errorf("define table %s: %w", name, err)
+		stmt := "CREATE OR REPLACE VIEW " + ident(v.Name) + " AS " + v.Query
+		if v.Query == "" {
+			stmt = "DROP VIEW IF EXISTS " + ident(v.Name)
 		}
-		e.views[name] = query
+		if err := e.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("define table %s: %w", v.Name, err)
+		}
+		if v.Query == "" {
+			delete(e.views, v.Name)
+		} else {
+			e.views[v.Name] = v.Query
+		}
 	}
 	return nil
 }
@@ -252,7 +251,7 @@ func (e *engine) rows(ctx context.Context, req wire.Request, stmt *duckdb.Stmt, 
 	if len(batch) > 0 {
 		out.send(wire.Message{ID: req.ID, Rows: batch})
 	}
-	out.send(wire.Message{ID: req.ID, Done: true, Total: total})
+	out.send(wire.Message{ID: req.ID, Done: true, Total: total, ViewsReset: e.viewsReset})
 	return nil
 }
 
@@ -283,6 +282,6 @@ func (e *engine) copyTo(ctx context.Context, req wire.Request, stmt *duckdb.Stmt
 		total, _ = dest[0].(int64)
 	}
 	out.send(wire.Message{ID: req.ID, Columns: []wire.Column{}})
-	out.send(wire.Message{ID: req.ID, Done: true, Total: total})
+	out.send(wire.Message{ID: req.ID, Done: true, Total: total, ViewsReset: e.viewsReset})
 	return nil
 }

@@ -63,10 +63,11 @@ func jsonValue(v any, typ string) any {
 			out[k] = jsonValue(x, "")
 		}
 		return out
-	case duckdb.Map:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[fmt.Sprint(jsonValue(k, ""))] = jsonValue(x, "")
+	case duckdb.OrderedMap:
+		out := make(map[string]any, v.Len())
+		keys, values := v.Keys(), v.Values()
+		for i, k := range keys {
+			out[fmt.Sprint(jsonValue(k, ""))] = jsonValue(values[i], "")
 		}
 		return out
 	case duckdb.Union:

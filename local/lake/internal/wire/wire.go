@@ -12,13 +12,11 @@ package wire
 type Request struct {
 	ID  int64  `json:"id"`
 	SQL string `json:"sql,omitempty"`
-	// Views are the lake's tables, name → defining query. The engine
-	// (re)creates the views that changed and drops the ones left out
-	// before it runs SQL. Nil leaves them as they are.
-	Views map[string]string `json:"views,omitempty"`
-	// ViewOrder lists the views in creation order (views that read other
-	// views come last).
-	ViewOrder []string `json:"view_order,omitempty"`
+	// Views are lake tables to define (or, with an empty Query, drop)
+	// before SQL runs, in order: views that read other views come after
+	// them. The engine keeps the views it has; one sent again unchanged
+	// costs nothing.
+	Views []View `json:"views,omitempty"`
 	// Variables are set (SET VARIABLE name = value) before SQL runs, as SQL
 	// literals, e.g. "DATE '2026-11-27'".
 	Variables map[string]string `json:"variables,omitempty"`
@@ -32,6 +30,12 @@ type Request struct {
 	CopyFormat string `json:"copy_format,omitempty"`
 	// Cancel, if nonzero, interrupts the request with this ID.
 	Cancel int64 `json:"cancel,omitempty"`
+}
+
+// View is a lake table as a view.
+type View struct {
+	Name  string `json:"name"`
+	Query string `json:"query,omitempty"`
 }
 
 // Column is a result column and its DuckDB type name.
@@ -54,6 +58,11 @@ type Message struct {
 	// own for a refused statement (Refused is then true).
 	Error   string `json:"error,omitempty"`
 	Refused bool   `json:"refused,omitempty"`
+	// ViewsReset, on the last message, says the request's statements may
+	// have dropped or replaced views (CREATE, DROP, ALTER): the engine
+	// forgot which lake views it has, and the client should send the
+	// views it needs again.
+	ViewsReset bool `json:"views_reset,omitempty"`
 }
 
 // RowsPerMessage bounds a Rows message.
