@@ -662,7 +662,9 @@ function drawChart(el, spec) {
     yAxis: { type: "value", splitLine: { lineStyle: { color: "#eef0f4" } } },
   };
   if (spec.kind === "line") {
-    chart.setOption({ ...base, xAxis: { type: "time" },
+    // The data's own span: with a few points ECharts would pad the axis
+    // out to days.
+    chart.setOption({ ...base, xAxis: { type: "time", min: "dataMin", max: "dataMax" },
       series: Object.entries(spec.series).map(([name, data]) => ({ name, type: "line", data, showSymbol: data.length < 40 })) });
   } else {
     chart.setOption({ ...base, xAxis: { type: "category", data: spec.categories, axisLabel: { rotate: spec.categories.length > 8 ? 35 : 0, interval: 0 } },
@@ -768,7 +770,7 @@ function gamePage(main) {
         h("div", { class: "row" },
           h("div", { class: "panel" }, h("h2", {}, "Inventory"),
             p.inventory_status === 200 ? h("div", {},
-              h("p", { class: "muted" }, `${num(inv.purchases)} purchases · from GET /inventory/${name}`),
+              h("p", { class: "muted" }, `${num(inv.purchases)} purchase${inv.purchases === 1 ? "" : "s"} · from GET /inventory/${name}`),
               h("table", { id: "inventory" }, h("thead", {}, h("tr", {}, h("th", {}, "Item"), h("th", { class: "num" }, "Owned"))),
                 h("tbody", {}, items.map(([item, n]) => h("tr", {}, h("td", {}, item), h("td", { class: "num" }, num(n)))))),
               h("p", { class: "muted" }, "Spent: " + (Object.entries(inv.spent_cents || {}).map(([c, v]) => `${(v / 100).toFixed(2)} ${c}`).join(", ") || "nothing"))) :
