@@ -6,7 +6,10 @@ GOARCH    ?= amd64
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 # Static Linux binary for provided.al2023. lambda.norpc leaves out the
 # legacy go1.x RPC mode so the runtime always talks to the Runtime API.
-BUILD_FUNCTION = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+# The emulator is built with the same CGO_ENABLED and -trimpath, so on a
+# linux/amd64 host it shares every compiled package with the functions.
+GO_BUILD = CGO_ENABLED=0 $(GO) build -trimpath
+BUILD_FUNCTION = GOOS=linux GOARCH=$(GOARCH) $(GO_BUILD) -tags lambda.norpc -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
 .PHONY: help run build test bench testdeps clean
 
@@ -14,7 +17,8 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 run: ## Start the whole pipeline locally: API on :3000, Kafka on :9092, jobs landing Parquet
-	$(GO) run ./local start $(ARGS)
+	$(GO_BUILD) -o bin/questlog ./local
+	bin/questlog start $(ARGS)
 
 build: ## Build every function in template.yaml into .aws-sam/build/<LogicalId>/bootstrap
 	$(GO) run ./local build
