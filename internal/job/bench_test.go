@@ -15,6 +15,7 @@ import (
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/filter"
 	"github.com/questlog/questlog/internal/job"
+	"github.com/questlog/questlog/internal/kafkapayload"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 )
@@ -128,6 +129,23 @@ func BenchmarkBaselineJSONDecode(b *testing.B) {
 			if err := json.Unmarshal(value, &e); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+	reportRate(b, cpu)
+}
+
+func BenchmarkSinkPathFromRawPayload(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
+	payload, _ := json.Marshal(benchEvent(b))
+	p, _ := filter.Compile(`event_type != "nothing"`)
+	st, _ := store.Open(context.Background(), b.TempDir())
+	s := sink.New(st, quiet)
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := range b.N {
+		j := &job.Job{Dataset: fmt.Sprintf("bench_%d", i), Transform: job.Filter(p), Sink: s, Log: quiet}
+		if _, err := kafkapayload.Handler(j.Handle).Invoke(context.Background(), payload); err != nil {
+			b.Fatal(err)
 		}
 	}
 	reportRate(b, cpu)
