@@ -391,6 +391,9 @@ func TestBuildSharesOneGoBuild(t *testing.T) {
 	var logs, out bytes.Buffer
 	opts := build.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Output: &out}
 	targets := []build.Target{{LogicalID: "Alpha"}, {LogicalID: "Beta"}, {LogicalID: "Other"}, {LogicalID: "Custom"}}
+	// The shared targets alone first: nothing else has made the build
+	// directory yet.
+	mustBuild(t, dir, targets[:3], opts)
 	res := mustBuild(t, dir, targets, opts)
 	for i, want := range []string{"fn", "fn", "other", "other"} {
 		got, err := exec.Command(res[i].Bootstrap).Output()
@@ -410,6 +413,9 @@ func TestBuildSharesOneGoBuild(t *testing.T) {
 		t.Error("Alpha and Beta, built from one package, do not share their binary")
 	}
 
+	if got := skipped(res); !slicesEqual(got, []bool{true, true, true, false}) {
+		t.Errorf("after building the shared ones: skipped = %v, want all but Custom", got)
+	}
 	if got := skipped(mustBuild(t, dir, targets, opts)); !slicesEqual(got, []bool{true, true, true, true}) {
 		t.Errorf("second build: skipped = %v, want all", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -183,12 +184,19 @@ func (b *builder) buildShared(ctx context.Context, group []sharedTarget, results
 	names := map[string]bool{}
 	for _, p := range pkgs {
 		if names[path.Base(p)] {
+			b.log.Info("two packages named "+path.Base(p)+"; building each function with make", "package", p)
 			return false
 		}
 		names[path.Base(p)] = true
 	}
 	out, err := os.MkdirTemp(b.buildDir, ".go-build-")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(b.buildDir, 0o755); err == nil {
+			out, err = os.MkdirTemp(b.buildDir, ".go-build-")
+		}
+	}
 	if err != nil {
+		b.log.Warn("no room for a shared go build; building each function with make", "err", err)
 		return false
 	}
 	defer os.RemoveAll(out)
