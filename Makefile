@@ -10,7 +10,8 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 # The emulator is built with the same CGO_ENABLED and -trimpath, so on a
 # linux/amd64 host it shares every compiled package with the functions.
 GO_BUILD = CGO_ENABLED=0 $(GO) build -trimpath
-BUILD_FUNCTION = GOOS=linux GOARCH=$(GOARCH) $(GO_BUILD) -tags lambda.norpc$(FUNCTION_TAGS) -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+FUNCTION_FLAGS = -tags lambda.norpc$(FUNCTION_TAGS) -ldflags='-s -w'
+BUILD_FUNCTION = GOOS=linux GOARCH=$(GOARCH) $(GO_BUILD) $(FUNCTION_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
 .PHONY: help run build test bench testdeps clean
 

@@ -77,7 +77,9 @@ func Summary(w io.Writer, r Results) {
 	newFresh := "not run"
 	if first, ok := get("FreshClone", "first-row-s"); ok {
 		ready, _ := get("FreshClone", "ready-s")
-		newFresh = fmt.Sprintf("ready after %s s, first Parquet row at **%s s**", num(ready, 0), num(first, 0))
+		cpu, _ := get("FreshClone", "cpu-s")
+		newFresh = fmt.Sprintf("ready after %s s, first Parquet row at **%s s**; %s s of CPU (compiling, mostly): %s s on two idle cores at best",
+			num(ready, 0), num(first, 0), num(cpu, 0), num(cpu/2, 0))
 	}
 	rows = append(rows, row("fresh clone, empty GOCACHE → `make run` ready → first Parquet row after one curl", "fresh", "≤ 60 s on 2 cores", newFresh))
 	table(w, []string{"path", "old (issue 12, quiet machine)", "new (this run)", "target"}, rows)
