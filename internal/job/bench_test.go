@@ -92,8 +92,8 @@ func BenchmarkSinkPath(b *testing.B) {
 	reportRate(b, cpu)
 }
 
-// BenchmarkSinkPathFromPayload adds decoding the invocation payload (the
-// KafkaEvent JSON aws-lambda-go unmarshals before the handler runs).
+// BenchmarkSinkPathFromPayload adds decoding the invocation payload with
+// encoding/json, as aws-lambda-go's lambda.Start(j.Handle) would.
 func BenchmarkSinkPathFromPayload(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
 	payload, _ := json.Marshal(benchEvent(b))
@@ -134,6 +134,8 @@ func BenchmarkBaselineJSONDecode(b *testing.B) {
 	reportRate(b, cpu)
 }
 
+// BenchmarkSinkPathFromRawPayload is the same through the raw handler the
+// jobs run (kafkapayload.Handler): the payload decoded by kafkapayload.
 func BenchmarkSinkPathFromRawPayload(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
 	payload, _ := json.Marshal(benchEvent(b))
