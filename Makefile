@@ -51,8 +51,10 @@ bench: testdeps ## Run the benchmarks and print issue 12's table, old beside new
 	$(BENCH) -bench InvokeOverhead -benchtime 5000x $(call bench_profile,runtimeapi) ./local/lambda | tee -a $(BENCH_OUT)
 	@echo "== HDFS 256 MB write vs local disk with fsync"
 	$(BENCH) -bench 'Write256MB$$|Write256MBLocalDisk' -benchtime 3x $(call bench_profile,hdfs) ./local/hdfs | tee -a $(BENCH_OUT)
-	@echo "== API path, replay, whole stack, fresh clone"
-	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'APIPath|Replay|Loadgen|FreshClone' -benchtime 1x $(call bench_profile,e2e) ./local/e2e | tee -a $(BENCH_OUT)
+	@echo "== API path, step by step (three rounds: the report takes medians)"
+	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'APIPath' -benchtime 1x -count 3 $(call bench_profile,apipath) ./local/e2e | tee -a $(BENCH_OUT)
+	@echo "== replay vs DuckDB, whole stack, fresh clone"
+	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'Replay|Loadgen|FreshClone' -benchtime 1x $(call bench_profile,e2e) ./local/e2e | tee -a $(BENCH_OUT)
 	@echo "loadavg-end: $$(cat /proc/loadavg)" >> $(BENCH_OUT)
 	$(if $(PROFILE),@for f in .aws-sam/build/*/*.cpu.pprof; do [ -e "$$f" ] && mv "$$f" $(PROFILE)/; done; true)
 	@$(GO) run ./local/bench/cmd/benchreport < $(BENCH_OUT)
