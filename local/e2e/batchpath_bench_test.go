@@ -14,6 +14,7 @@ import (
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/job"
 	"github.com/questlog/questlog/internal/kafkapayload"
+	"github.com/questlog/questlog/internal/kafkatest"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 	"github.com/questlog/questlog/local/bench"
@@ -105,25 +106,9 @@ func batchPathStages(b *testing.B, size int) {
 // browserEvents returns n wire events of the seed's mix, with a browser's
 // headers, as the API publishes them.
 func browserEvents(n int) [][]byte {
-	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	out := make([][]byte, n)
 	for i := range out {
-		e := event.Event{
-			SchemaVersion: 1, EventID: fmt.Sprintf("019a6b1e-7c2d-7f00-8000-%012d", i),
-			EventType: []string{event.TypeDefault, event.TypePurchaseSword, event.TypeJoinGuild}[i%3],
-			EventTime: event.MillisOf(start.Add(time.Duration(i) * time.Millisecond)),
-			UserName:  fmt.Sprintf("player%d", i%500), RemoteIP: "203.0.113.7", Host: "localhost:3000",
-			UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36",
-			Headers: map[string]string{
-				"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,*/*;q=0.8",
-				"Accept-Encoding": "gzip, deflate", "Accept-Language": "en-US,en;q=0.9",
-				"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36",
-			},
-		}
-		if e.EventType == event.TypeJoinGuild {
-			e.GuildName = fmt.Sprintf("guild%d", i%20)
-		}
-		out[i], _ = json.Marshal(e)
+		out[i], _ = json.Marshal(kafkatest.BrowserEvent(i))
 	}
 	return out
 }
