@@ -135,10 +135,7 @@ var (
 // builds functions, each into <dir>/<name>/bootstrap.
 func buildFixtures(b *testing.B) string {
 	fixturesOnce.Do(func() {
-		fixturesDir, fixturesErr = os.MkdirTemp("", "questlog-bench-fixtures-")
-		if fixturesErr != nil {
-			return
-		}
+		fixturesDir = filepath.Join(filepath.Dir(questlogBin), "fixtures") // removed with it by TestMain
 		for _, name := range []string{"noop", "produce"} {
 			cmd := exec.Command("go", "build", "-tags", "lambda.norpc"+os.Getenv("FUNCTION_TAGS"), "-trimpath", "-ldflags", "-s -w",
 				"-o", filepath.Join(fixturesDir, name, "bootstrap"), "./testdata/"+name)
