@@ -9,7 +9,12 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Static Linux binary for provided.al2023. lambda.norpc leaves out the
 # legacy go1.x RPC mode so the runtime always talks to the Runtime API.
-BUILD_FUNCTION = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+# FUNCTION_TAGS=,pprof adds CPU profiles (make bench PROFILE=dir).
+# The emulator is built with the same CGO_ENABLED and -trimpath, so on a
+# linux/amd64 host it shares every compiled package with the functions.
+GO_BUILD = CGO_ENABLED=0 $(GO) build -trimpath
+FUNCTION_FLAGS = -tags lambda.norpc$(FUNCTION_TAGS) -ldflags='-s -w'
+BUILD_FUNCTION = GOOS=linux GOARCH=$(GOARCH) $(GO_BUILD) $(FUNCTION_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
 .PHONY: help install run build test bench chaos testdeps clean
 
@@ -17,7 +22,7 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 install: ## Build the questlog command line into bin/questlog
-	$(GO) build -o bin/questlog ./local/cmd/questlog
+	$(GO_BUILD) -o bin/questlog ./local/cmd/questlog
 
 # exec: Ctrl-C reaches questlog, which drains and exits 0, with no shell or
 # `go run` (which exits 1 when interrupted) in between.
@@ -34,27 +39,41 @@ test: testdeps ## Run every test (unit, integration, end to end)
 	$(STATICCHECK) -checks all ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-bench: ## Run the benchmarks, each beside its baseline (needs wrk: apt-get install wrk)
-	@echo "== sink path (decode+munge+filter+Parquet+landing, one core) vs plain encoding/json decode"
-	$(GO) test -run '^$$' -bench 'SinkPath|BaselineJSONDecode' -benchtime 20x -cpu 1 -count 3 ./internal/job
-	@echo "== API route: publish with Kafka ack vs a bare net/http handler"
-	$(GO) test -run '^$$' -bench 'Publish|BaselineBareHandler' -benchtime 3000x ./internal/api
-	@echo "== Runtime API round trip (warm environment) vs one loopback HTTP request"
-	$(GO) test -run '^$$' -bench InvokeOverhead -benchtime 5000x ./local/lambda
-	@echo "== API Gateway emulation vs a bare handler; Kafka event payload encoding vs encoding/json"
-	$(GO) test -run '^$$' -bench 'GatewayOverhead|Payload10k|JSONMarshal10k' -benchtime 2s ./local/apigw ./local/esm
-	@echo "== HDFS store: 256 MB write and read vs local disk"
-	$(GO) test -run '^$$' -bench '256MB' -benchtime 2x ./local/hdfs
+# make bench: every benchmark, each beside its baseline in the same run
+# (the machines are shared and noisy), then issue 12's table old beside new
+# and the breakdowns. Its output is kept in BENCH_OUT. PROFILE=dir also
+# writes CPU profiles of every process: the benchmarks (emulator, broker,
+# HDFS, loadgen: <name>.pprof) and each function process
+# (<Function>-<pid>.cpu.pprof, built with FUNCTION_TAGS=,pprof).
+BENCH_OUT ?= .local/bench.txt
+BENCH = $(GO) test -run '^$$' -timeout 60m
+comma := ,
+bench_profile = $(if $(PROFILE),-cpuprofile $(abspath $(PROFILE))/$(1).pprof)
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
+bench: testdeps ## Run the benchmarks and print issue 12's table, old beside new (needs wrk: apt-get install wrk)
+	@mkdir -p $(dir $(BENCH_OUT)) $(PROFILE); echo "loadavg-start: $$(cat /proc/loadavg)" > $(BENCH_OUT)
+	@echo "== batch path, stage by stage, one core"
+	$(BENCH) -bench 'BatchPath' -cpu 1 $(call bench_profile,batchpath) ./local/e2e | tee -a $(BENCH_OUT)
+	@echo "== Runtime API round trip vs one loopback HTTP request"
+	$(BENCH) -bench InvokeOverhead -benchtime 5000x $(call bench_profile,runtimeapi) ./local/lambda | tee -a $(BENCH_OUT)
+	@echo "== HDFS 256 MB write vs local disk with fsync"
+	$(BENCH) -bench 'Write256MB$$|Write256MBLocalDisk' -benchtime 3x $(call bench_profile,hdfs) ./local/hdfs | tee -a $(BENCH_OUT)
+	@echo "== API path, step by step (three rounds: the report takes medians)"
+	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'APIPath' -benchtime 1x -count 3 $(call bench_profile,apipath) ./local/e2e | tee -a $(BENCH_OUT)
+	@echo "== replay vs DuckDB, whole stack, fresh clone"
+	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'Replay|Loadgen|FreshClone' -benchtime 1x $(call bench_profile,e2e) ./local/e2e | tee -a $(BENCH_OUT)
 	@echo "== questlog sql: a group-by over 1M rows of extracted_events on HDFS (mirror warm) vs DuckDB itself on the same files"
-	$(GO) test -run '^$$' -bench GroupBy1M -benchtime 10x ./local/lake/lakebench
-	@echo "== emulated API path (wrk, 16 connections) vs a bare handler; loadgen against the whole emulator"
-	$(GO) test -run '^$$' -bench 'APIPath|Loadgen' -benchtime 1x ./local/e2e
+	$(BENCH) -bench GroupBy1M -benchtime 10x ./local/lake/lakebench | tee -a $(BENCH_OUT)
 	@echo "== loadgen at full speed with the console open in Chromium vs no page open"
-	$(GO) test -run '^$$' -bench ConsoleCost -benchtime 1x ./local/console
+	$(BENCH) -bench ConsoleCost -benchtime 1x ./local/console | tee -a $(BENCH_OUT)
+	@echo "loadavg-end: $$(cat /proc/loadavg)" >> $(BENCH_OUT)
+	$(if $(PROFILE),@for f in .aws-sam/build/*/*.cpu.pprof; do [ -e "$$f" ] && mv "$$f" $(PROFILE)/; done; true)
+	@$(GO) run ./local/bench/cmd/benchreport < $(BENCH_OUT)
 
 DURATION ?= 1m
 chaos: ## Break the stack on purpose for DURATION (default 1m; make chaos DURATION=10m) and check nothing was lost, duplicated, wrong or leaked
-	$(GO) build -o bin/questlog ./local
+	$(GO_BUILD) -o bin/questlog ./local/cmd/questlog
 	bin/questlog chaos --duration $(DURATION) $(ARGS)
 
 # Test tools that are not Go modules: DuckDB (from npm) reads our Parquet

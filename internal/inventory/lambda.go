@@ -12,6 +12,7 @@ import (
 	"github.com/questlog/questlog/internal/fnenv"
 	"github.com/questlog/questlog/internal/job"
 	"github.com/questlog/questlog/internal/kafkaconf"
+	"github.com/questlog/questlog/internal/kafkapayload"
 	"github.com/questlog/questlog/internal/sink"
 )
 
@@ -58,7 +59,7 @@ func StartFolder() {
 		fnenv.Fatal(log, "configuration", err)
 	}
 	f := &Folder{Table: NewTable(c.brokers, c.topic), Sink: job.OpenSink(log, root), Dataset: dataset, Log: log}
-	lambda.Start(f.Handle)
+	lambda.Start(kafkapayload.Handler(f.Handle)) // the payload's bytes, as the jobs take them
 }
 
 // StartAPI runs GET /inventory/{username} as a Lambda function behind API

@@ -15,6 +15,8 @@ import (
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/filter"
 	"github.com/questlog/questlog/internal/job"
+	"github.com/questlog/questlog/internal/kafkapayload"
+	"github.com/questlog/questlog/internal/kafkatest"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 )
@@ -24,30 +26,12 @@ const benchBatch = 10_000
 // benchEvent is a realistic batch: the seed's event mix with browser headers.
 func benchEvent(b *testing.B) events.KafkaEvent {
 	records := make([]events.KafkaRecord, benchBatch)
-	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	for i := range records {
-		e := event.Event{
-			SchemaVersion: 1, EventID: fmt.Sprintf("019a6b1e-7c2d-7f00-8000-%012d", i),
-			EventType: []string{event.TypeDefault, event.TypePurchaseSword, event.TypeJoinGuild}[i%3],
-			EventTime: event.MillisOf(start.Add(time.Duration(i) * time.Millisecond)),
-			UserName:  fmt.Sprintf("player%d", i%500), RemoteIP: "203.0.113.7", Host: "localhost:3000",
-			UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36",
-			Headers: map[string]string{
-				"Accept":                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,*/*;q=0.8",
-				"Accept-Encoding":           "gzip, deflate",
-				"Accept-Language":           "en-US,en;q=0.9",
-				"Cache-Control":             "max-age=0",
-				"Upgrade-Insecure-Requests": "1",
-				"User-Agent":                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36",
-			},
-		}
-		if e.EventType == event.TypeJoinGuild {
-			e.GuildName = fmt.Sprintf("guild%d", i%20)
-		}
+		e := kafkatest.BrowserEvent(i)
 		value, _ := json.Marshal(e)
 		records[i] = events.KafkaRecord{
 			Topic: "game-events", Partition: 0, Offset: int64(i), TimestampType: "CREATE_TIME",
-			Timestamp: events.MilliSecondsEpochTime{Time: start}, Key: base64.StdEncoding.EncodeToString([]byte(e.UserName)),
+			Timestamp: events.MilliSecondsEpochTime{Time: e.EventTime.Time()}, Key: base64.StdEncoding.EncodeToString([]byte(e.UserName)),
 			Value: base64.StdEncoding.EncodeToString(value),
 		}
 	}
@@ -91,9 +75,29 @@ func BenchmarkSinkPath(b *testing.B) {
 	reportRate(b, cpu)
 }
 
-// BenchmarkSinkPathFromPayload adds decoding the invocation payload (the
-// KafkaEvent JSON aws-lambda-go unmarshals before the handler runs).
+// BenchmarkSinkPathFromPayload adds decoding the invocation payload with
+// encoding/json, as aws-lambda-go's lambda.Start(j.Handle) would.
 func BenchmarkSinkPathFromPayload(b *testing.B) {
+	sinkPathFromPayload(b, func(j *job.Job, payload []byte) error {
+		var batch events.KafkaEvent
+		if err := json.Unmarshal(payload, &batch); err != nil {
+			return err
+		}
+		_, err := j.Handle(context.Background(), batch)
+		return err
+	})
+}
+
+// BenchmarkSinkPathFromRawPayload is the same through the raw handler the
+// jobs run (kafkapayload.Handler): the payload decoded by kafkapayload.
+func BenchmarkSinkPathFromRawPayload(b *testing.B) {
+	sinkPathFromPayload(b, func(j *job.Job, payload []byte) error {
+		_, err := kafkapayload.Handler(j.Handle).Invoke(context.Background(), payload)
+		return err
+	})
+}
+
+func sinkPathFromPayload(b *testing.B, handle func(j *job.Job, payload []byte) error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(job.GCPercent))
 	payload, _ := json.Marshal(benchEvent(b))
 	p, _ := filter.Compile(`event_type != "nothing"`)
@@ -102,12 +106,8 @@ func BenchmarkSinkPathFromPayload(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := range b.N {
-		var batch events.KafkaEvent
-		if err := json.Unmarshal(payload, &batch); err != nil {
-			b.Fatal(err)
-		}
 		j := &job.Job{Dataset: fmt.Sprintf("bench_%d", i), Transform: job.Filter(p), Sink: s, Log: quiet}
-		if _, err := j.Handle(context.Background(), batch); err != nil {
+		if err := handle(j, payload); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/questlog/questlog/internal/fnenv"
+	"github.com/questlog/questlog/internal/kafkapayload"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
 )
@@ -35,7 +36,10 @@ func Start(transform func(env *fnenv.Env) (Transform, error)) {
 		fnenv.Fatal(log, "configuration", err)
 	}
 	j := &Job{Dataset: dataset, Transform: t, Sink: OpenSink(log, root), Log: log}
-	lambda.Start(j.Handle)
+	// The raw handler gets the payload bytes: decoding them with
+	// kafkapayload instead of aws-lambda-go's encoding/json halves the cost
+	// of a batch.
+	lambda.Start(kafkapayload.Handler(j.Handle))
 }
 
 // OpenSink opens the dataset store at init, ending init if it cannot.

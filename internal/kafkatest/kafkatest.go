@@ -5,12 +5,14 @@ package kafkatest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/kafkaevent"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -101,4 +103,30 @@ func Produce(t testing.TB, addr string, msgs ...kafka.Message) {
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
+}
+
+// BrowserEvent is the i-th event of a realistic sequence for benchmarks:
+// the seed's mix of event types, 500 players, 20 guilds, a browser's
+// headers, one event a millisecond.
+func BrowserEvent(i int) event.Event {
+	const agent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36"
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	e := event.Event{
+		SchemaVersion: 1, EventID: fmt.Sprintf("019a6b1e-7c2d-7f00-8000-%012d", i),
+		EventType: []string{event.TypeDefault, event.TypePurchaseSword, event.TypeJoinGuild}[i%3],
+		EventTime: event.MillisOf(start.Add(time.Duration(i) * time.Millisecond)),
+		UserName:  fmt.Sprintf("player%d", i%500), RemoteIP: "203.0.113.7", Host: "localhost:3000", UserAgent: agent,
+		Headers: map[string]string{
+			"Accept":                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,*/*;q=0.8",
+			"Accept-Encoding":           "gzip, deflate",
+			"Accept-Language":           "en-US,en;q=0.9",
+			"Cache-Control":             "max-age=0",
+			"Upgrade-Insecure-Requests": "1",
+			"User-Agent":                agent,
+		},
+	}
+	if e.EventType == event.TypeJoinGuild {
+		e.GuildName = fmt.Sprintf("guild%d", i%20)
+	}
+	return e
 }

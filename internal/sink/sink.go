@@ -252,7 +252,7 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 	// The Parquet writer writes page by page; batch that into few large
 	// writes (syscalls locally, packets on HDFS).
 	buf := bufio.NewWriterSize(w, 1<<20)
-	if err := encode(buf, run); err != nil {
+	if err := Encode(buf, run); err != nil {
 		w.Close()
 		st.Remove(ctx, tmp)
 		return "", err
@@ -276,7 +276,8 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 // DuckDB and pyarrow all read it.
 var Compression = &zstd.Codec{Level: zstd.SpeedFastest}
 
-func encode[T any](w io.Writer, run []Record[T]) error {
+// Encode writes the rows of run to w as one Parquet file.
+func Encode[T any](w io.Writer, run []Record[T]) error {
 	pool := writerPool[T]()
 	pw, _ := pool.Get().(*parquet.GenericWriter[T])
 	if pw == nil {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,28 +136,68 @@ func (b *builder) build(ctx context.Context, targets []Target) ([]Result, error)
 	if err != nil {
 		return nil, err
 	}
-
-	// Workers take targets in order, so builds start in the order given.
 	results := make([]Result, len(targets))
-	next := make(chan int, len(targets))
-	for i := range targets {
-		next <- i
-	}
-	close(next)
+	hashes := make([]string, len(targets))
+	recipes := make([]*goRecipe, len(targets))
 	var wg sync.WaitGroup
-	for range min(b.opts.parallel(), len(targets)) {
+	for i, t := range targets {
 		wg.Go(func() {
-			for i := range next {
-				t := targets[i]
-				if err := ctx.Err(); err != nil {
-					results[i] = Result{LogicalID: t.LogicalID, Err: fmt.Errorf("build %s: %w", t.LogicalID, err)}
-					continue
-				}
-				results[i] = b.one(ctx, t, targetHash(inputs, t))
+			artifacts := filepath.Join(b.buildDir, t.LogicalID)
+			recipe, err := b.recipe(ctx, t, artifacts)
+			if err != nil {
+				recipe = "" // make reports the problem when it runs
 			}
+			hashes[i] = targetHash(inputs, t, recipe)
+			recipes[i] = parseGoRecipe(recipe, artifacts)
 		})
 	}
 	wg.Wait()
+
+	// Unchanged functions are skipped; plain go builds share go commands;
+	// the rest run their make target.
+	var viaMake []int
+	groups := map[string][]sharedTarget{}
+	var keys []string
+	for i, t := range targets {
+		artifacts := filepath.Join(b.buildDir, t.LogicalID)
+		switch {
+		case !b.opts.Force && upToDate(artifacts, hashes[i]):
+			results[i] = Result{LogicalID: t.LogicalID, Bootstrap: filepath.Join(artifacts, "bootstrap"), Skipped: true}
+			b.log.Info("skipped (unchanged)", "function", t.LogicalID)
+		case recipes[i] != nil:
+			key := recipes[i].key()
+			if groups[key] == nil {
+				keys = append(keys, key)
+			}
+			groups[key] = append(groups[key], sharedTarget{index: i, target: t, hash: hashes[i], artifacts: artifacts, recipe: recipes[i]})
+		default:
+			viaMake = append(viaMake, i)
+		}
+	}
+	var (
+		mu        sync.Mutex
+		fallbacks []int // targets whose shared build failed
+	)
+	for _, key := range keys {
+		group := groups[key]
+		if len(group) == 1 {
+			viaMake = append(viaMake, group[0].index) // nothing to share
+			continue
+		}
+		wg.Go(func() {
+			if !b.buildShared(ctx, group, results) {
+				mu.Lock()
+				for _, st := range group {
+					fallbacks = append(fallbacks, st.index)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	b.makeAll(ctx, targets, hashes, viaMake, results)
+	wg.Wait()
+	slices.Sort(fallbacks)
+	b.makeAll(ctx, targets, hashes, fallbacks, results)
 
 	var errs []error
 	for _, r := range results {
@@ -165,6 +206,31 @@ func (b *builder) build(ctx context.Context, targets []Target) ([]Result, error)
 		}
 	}
 	return results, errors.Join(errs...)
+}
+
+// makeAll runs the make targets of the given targets with at most
+// Options.Parallel makes at a time; workers take targets in order, so builds
+// start in the order given.
+func (b *builder) makeAll(ctx context.Context, targets []Target, hashes []string, indexes []int, results []Result) {
+	next := make(chan int, len(indexes))
+	for _, i := range indexes {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(b.opts.parallel(), len(indexes)) {
+		wg.Go(func() {
+			for i := range next {
+				t := targets[i]
+				if err := ctx.Err(); err != nil {
+					results[i] = Result{LogicalID: t.LogicalID, Err: fmt.Errorf("build %s: %w", t.LogicalID, err)}
+					continue
+				}
+				results[i] = b.one(ctx, t, hashes[i])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 type builder struct {
@@ -210,20 +276,12 @@ func newBuilder(targets []Target, opts Options) (*builder, error) {
 	}, nil
 }
 
-// one builds or skips a single target.
+// one builds a single target with make.
 func (b *builder) one(ctx context.Context, t Target, hash string) Result {
 	start := time.Now()
 	artifacts := filepath.Join(b.buildDir, t.LogicalID)
 	res := Result{LogicalID: t.LogicalID, Bootstrap: filepath.Join(artifacts, "bootstrap")}
 	log := b.log.With("function", t.LogicalID)
-
-	if !b.opts.Force && upToDate(artifacts, hash) {
-		res.Skipped = true
-		res.Duration = time.Since(start)
-		log.Info("skipped (unchanged)")
-		return res
-	}
-
 	log.Info("building")
 	res.Err = b.make(ctx, t, artifacts)
 	if res.Err == nil {

@@ -149,21 +149,24 @@ func TestInputsHashRule(t *testing.T) {
 }
 
 func TestTargetHash(t *testing.T) {
-	a := targetHash("inputs", Target{LogicalID: "A", Architecture: "x86_64"})
+	a := targetHash("inputs", Target{LogicalID: "A", Architecture: "x86_64"}, "")
 	for _, other := range []Target{
 		{LogicalID: "B", Architecture: "x86_64"},
 		{LogicalID: "A", Architecture: "arm64"},
 		{LogicalID: "A", Architecture: "x86_64", BuildMethod: "other"},
 	} {
-		if targetHash("inputs", other) == a {
+		if targetHash("inputs", other, "") == a {
 			t.Errorf("targetHash(%+v) equals that of A/x86_64", other)
 		}
 	}
-	if targetHash("inputs", Target{LogicalID: "A", Architecture: "x86_64", BuildMethod: "makefile"}) != a {
+	if targetHash("inputs", Target{LogicalID: "A", Architecture: "x86_64", BuildMethod: "makefile"}, "") != a {
 		t.Error(`BuildMethod "" and "makefile" hash differently`)
 	}
-	if targetHash("other", Target{LogicalID: "A", Architecture: "x86_64"}) == a {
+	if targetHash("other", Target{LogicalID: "A", Architecture: "x86_64"}, "") == a {
 		t.Error("project inputs do not affect the target hash")
+	}
+	if targetHash("inputs", Target{LogicalID: "A", Architecture: "x86_64"}, "go build -tags pprof") == a {
+		t.Error("the make recipe does not affect the target hash")
 	}
 }
 
@@ -177,6 +180,37 @@ func TestShellQuote(t *testing.T) {
 	} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestParseGoRecipe(t *testing.T) {
+	const artifacts = "/p/.aws-sam/build/Fn"
+	got := parseGoRecipe(`CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o /p/.aws-sam/build/Fn/bootstrap ./functions/extract`, artifacts)
+	want := &goRecipe{env: []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}, goCmd: "go",
+		flags: []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}, pkg: "./functions/extract"}
+	if got == nil || !slices.Equal(got.env, want.env) || got.goCmd != want.goCmd || !slices.Equal(got.flags, want.flags) || got.pkg != want.pkg {
+		t.Errorf("parseGoRecipe = %+v, want %+v", got, want)
+	}
+	if got := parseGoRecipe(`/usr/local/go/bin/go build -o "/p/.aws-sam/build/Fn/bootstrap" example.com/m/cmd\ x`, artifacts); got == nil || got.goCmd != "/usr/local/go/bin/go" || got.pkg != "example.com/m/cmd x" {
+		t.Errorf("quoted recipe = %+v", got)
+	}
+	for _, recipe := range []string{
+		"",
+		"cd functions/x && go build -o /p/.aws-sam/build/Fn/bootstrap .",
+		"go build -o /p/.aws-sam/build/Fn/bootstrap ./x; strip /p/.aws-sam/build/Fn/bootstrap",
+		"go build -o /p/.aws-sam/build/Fn/bootstrap ./x\ncp extra /p/.aws-sam/build/Fn/",
+		"go build -ldflags \"-X main.v=$(git describe)\" -o /p/.aws-sam/build/Fn/bootstrap ./x",
+		"go build -o /p/.aws-sam/build/Other/bootstrap ./x",
+		"go build -o /p/.aws-sam/build/Fn/bootstrap main.go",
+		"go build -o /p/.aws-sam/build/Fn/bootstrap -o /tmp/y ./x",
+		"go vet ./x -o /p/.aws-sam/build/Fn/bootstrap ./x",
+		"GOOS=linux go build ./x -o /p/.aws-sam/build/Fn/bootstrap ./y",
+		"go build -o /p/.aws-sam/build/Fn/bootstrap ./x > log",
+		"go build -o '/p/.aws-sam/build/Fn/bootstrap ./x",
+	} {
+		if got := parseGoRecipe(recipe, artifacts); got != nil {
+			t.Errorf("parseGoRecipe(%q) = %+v, want nil (not a plain go build)", recipe, got)
 		}
 	}
 }

@@ -360,3 +360,89 @@ func TestBuildRealGoBinary(t *testing.T) {
 		t.Fatalf("running bootstrap = %q, %v", out, err)
 	}
 }
+
+// goMakefile builds two real Go programs the way the project's Makefile
+// does: plain go build recipes, Alpha and Beta from the same package (like
+// the filter jobs); Custom has a recipe of its own.
+const goMakefile = `GO ?= go
+TAGS ?= prod
+BUILD = CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+build-Alpha build-Beta:
+	$(call BUILD,fn)
+build-Other:
+	$(call BUILD,other)
+build-Custom:
+	@echo custom recipe
+	$(GO) build -o $(ARTIFACTS_DIR)/bootstrap ./functions/other
+`
+
+func goProject(t *testing.T) string {
+	t.Helper()
+	dir := newProject(t, goMakefile)
+	write(t, dir, "functions/fn/main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"fn\") }\n")
+	write(t, dir, "functions/other/main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"other\") }\n")
+	return dir
+}
+
+// Plain go build recipes are built by one go command, each package once;
+// functions of the same package share the binary; other recipes run make.
+func TestBuildSharesOneGoBuild(t *testing.T) {
+	dir := goProject(t)
+	var logs, out bytes.Buffer
+	opts := build.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Output: &out}
+	targets := []build.Target{{LogicalID: "Alpha"}, {LogicalID: "Beta"}, {LogicalID: "Other"}, {LogicalID: "Custom"}}
+	// The shared targets alone first: nothing else has made the build
+	// directory yet.
+	mustBuild(t, dir, targets[:3], opts)
+	res := mustBuild(t, dir, targets, opts)
+	for i, want := range []string{"fn", "fn", "other", "other"} {
+		got, err := exec.Command(res[i].Bootstrap).Output()
+		if err != nil || string(got) != want+"\n" {
+			t.Errorf("%s's bootstrap printed %q, %v; want %q", res[i].LogicalID, got, err, want)
+		}
+	}
+	if !strings.Contains(logs.String(), `msg="one go build for several functions" functions=3 packages=2`) {
+		t.Errorf("no shared go build of Alpha, Beta and Other in the logs:\n%s", logs.String())
+	}
+	if !strings.Contains(out.String(), "[Custom] custom recipe") {
+		t.Errorf("Custom was not built by its make target; output:\n%s", out.String())
+	}
+	alpha, _ := os.Stat(res[0].Bootstrap)
+	beta, _ := os.Stat(res[1].Bootstrap)
+	if !os.SameFile(alpha, beta) {
+		t.Error("Alpha and Beta, built from one package, do not share their binary")
+	}
+
+	if got := skipped(res); !slicesEqual(got, []bool{true, true, true, false}) {
+		t.Errorf("after building the shared ones: skipped = %v, want all but Custom", got)
+	}
+	if got := skipped(mustBuild(t, dir, targets, opts)); !slicesEqual(got, []bool{true, true, true, true}) {
+		t.Errorf("second build: skipped = %v, want all", got)
+	}
+	// A variable the recipe takes from the environment changes the
+	// recipe, so the functions that use it are rebuilt.
+	t.Setenv("TAGS", "debug")
+	if got := skipped(mustBuild(t, dir, targets, opts)); !slicesEqual(got, []bool{false, false, false, true}) {
+		t.Errorf("after TAGS changed: skipped = %v, want Custom only", got)
+	}
+}
+
+// When the shared go build fails, every function of it is built by its
+// own make target, so each failure is reported as make reports it and the
+// others still build.
+func TestBuildSharedFailureFallsBackToMake(t *testing.T) {
+	dir := goProject(t)
+	write(t, dir, "functions/other/main.go", "package main\n\nfunc main() { undefined() }\n")
+	res, err := build.Build(context.Background(), []build.Target{{LogicalID: "Alpha"}, {LogicalID: "Other"}},
+		build.Options{ProjectDir: dir, Logger: quietLogger()})
+	var me *build.MakeError
+	if !errors.As(err, &me) || me.LogicalID != "Other" || !errors.Is(err, build.ErrMakeFailed) || !strings.Contains(err.Error(), "undefined: undefined") {
+		t.Fatalf("err = %v, want make's failure of Other with the compiler's message", err)
+	}
+	if res[0].Err != nil || res[1].Err == nil {
+		t.Fatalf("results = %+v, want Alpha built and Other failed", res)
+	}
+	if got, err := exec.Command(res[0].Bootstrap).Output(); err != nil || string(got) != "fn\n" {
+		t.Errorf("Alpha's bootstrap printed %q, %v", got, err)
+	}
+}

@@ -20,6 +20,18 @@
 // from make's environment, so an emulator started by make does not hand
 // make a jobserver it cannot reach.
 //
+// # One go build for many functions
+//
+// make --dry-run tells what each target would run. Targets whose recipe is
+// one plain `go build [flags] -o $(ARTIFACTS_DIR)/bootstrap <package>` with
+// the same environment and flags (the project's own) are built by a single
+// go command: each package is compiled once, with all CPUs, each main
+// package linked once, and the binaries are hard-linked into the artifacts
+// directories (the filter jobs share one). On an empty Go cache that halves
+// the build; on a warm one it saves sixteen go commands. Other recipes run
+// through make as above, and so does every target of a shared build that
+// fails, so build errors read as make reports them.
+//
 // # Skipping unchanged functions
 //
 // After a successful build the hash of the build inputs is stored in
@@ -31,8 +43,9 @@
 // directories, and names starting with "." or "_" (the go tool ignores
 // them). Nothing else in the project goes into a function binary: editing
 // the emulator (local/), template.yaml (a new filter job) or the docs
-// rebuilds nothing. Then the function's logical ID, build method and
-// architecture are mixed in. Any change to function code rebuilds every
+// rebuilds nothing. Then the function's logical ID, build method,
+// architecture and make recipe (as make --dry-run prints it, so a changed
+// flag or a variable taken from the environment rebuilds) are mixed in. Any change to function code rebuilds every
 // function; Go's build cache makes the rebuilds of untouched ones cheap.
 // Things outside the project (the Go toolchain version, GOFLAGS, a replace
 // directive pointing outside) are not

@@ -92,10 +92,12 @@ func inputsHash(projectDir string, skipDirs ...string) (string, error) {
 }
 
 // targetHash combines the project hash with what distinguishes one
-// function's build from another's.
-func targetHash(inputs string, t Target) string {
+// function's build from another's, including the commands its make target
+// runs (so changing a flag, or a variable make takes from the environment,
+// rebuilds).
+func targetHash(inputs string, t Target, recipe string) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{
-		inputs, "id=" + t.LogicalID, "method=" + t.buildMethod(), "arch=" + t.Architecture,
+		inputs, "id=" + t.LogicalID, "method=" + t.buildMethod(), "arch=" + t.Architecture, "recipe=" + recipe,
 	}, "\n")))
 	return hex.EncodeToString(sum[:])
 }

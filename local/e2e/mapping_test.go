@@ -20,7 +20,7 @@ import (
 
 // produce writes n generated events straight to the topic and returns how
 // many were acknowledged.
-func produce(t *testing.T, brokers []string, n int, seed uint64) *loadgen.Result {
+func produce(t testing.TB, brokers []string, n int, seed uint64) *loadgen.Result {
 	t.Helper()
 	res, err := loadgen.Run(context.Background(), loadgen.Config{Count: n, Seed: seed, Brokers: brokers, Topic: "game-events"})
 	if err != nil || res.Accepted != n {

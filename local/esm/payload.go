@@ -105,11 +105,11 @@ var signedByte = func() (t [256]string) {
 	return t
 }()
 
-// encodeEvent encodes a complete payload for records grouped by partition;
-// every group must be non-empty and hold records of one topic-partition in
-// offset order. It is what the batcher produces incrementally, and what the
-// benchmark measures.
-func encodeEvent(dst []byte, bootstrapServers string, groups [][]*kgo.Record) []byte {
+// EncodePayload appends a complete payload for records grouped by
+// partition; every group must be non-empty and hold records of one
+// topic-partition in offset order. It is what the batcher produces
+// incrementally, and what the benchmarks measure.
+func EncodePayload(dst []byte, bootstrapServers string, groups [][]*kgo.Record) []byte {
 	dst = append(dst, payloadPrefix(bootstrapServers)...)
 	for gi, g := range groups {
 		if gi > 0 {

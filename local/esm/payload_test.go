@@ -88,7 +88,7 @@ func TestEncodeEventMatchesAWSLambdaGo(t *testing.T) {
 	}
 	bootstrap := `127.0.0.1:9092,"odd":1`
 
-	got := encodeEvent(nil, bootstrap, groups)
+	got := EncodePayload(nil, bootstrap, groups)
 	if !json.Valid(got) {
 		t.Fatalf("payload is not valid JSON: %s", got)
 	}
@@ -222,12 +222,12 @@ const benchRecords = 10000
 
 func BenchmarkEncodePayload10k(b *testing.B) {
 	groups := [][]*kgo.Record{testRecords("game-events", 3, benchRecords, 200)}
-	buf := encodeEvent(nil, "127.0.0.1:9092", groups)
+	buf := EncodePayload(nil, "127.0.0.1:9092", groups)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		buf = encodeEvent(buf[:0], "127.0.0.1:9092", groups)
+		buf = EncodePayload(buf[:0], "127.0.0.1:9092", groups)
 	}
 	b.ReportMetric(float64(benchRecords*b.N)/b.Elapsed().Seconds(), "records/s")
 }

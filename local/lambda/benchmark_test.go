@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/questlog/questlog/local/bench"
 	"github.com/questlog/questlog/local/invoke"
 	"github.com/questlog/questlog/local/lambda"
 )
@@ -61,6 +62,8 @@ func benchmarkInvoke(b *testing.B, fixture string, idle bool) {
 	}
 
 	lat := make([]time.Duration, 0, b.N)
+	pids := rt.PIDs(fixture)
+	self, fn := bench.SelfCPU(), bench.ProcsCPU(pids)
 	b.ResetTimer()
 	for range b.N {
 		if idle {
@@ -78,6 +81,8 @@ func benchmarkInvoke(b *testing.B, fixture string, idle bool) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(bench.PerOp(bench.SelfCPU()-self, b.N), "emulator-cpu-µs/op")
+	b.ReportMetric(bench.PerOp(bench.ProcsCPU(pids)-fn, b.N), "function-cpu-µs/op")
 	if s := rt.Stats()[fixture]; s.ColdStarts != 1 || s.Environments != 1 {
 		b.Fatalf("stats %+v: want one environment, reused", s)
 	}
