@@ -80,8 +80,8 @@ type body struct {
 	held   int // units taken from budget
 }
 
-// payFor makes the units held cover a buffer of capacity bytes, waiting
-// until ctx ends.
+// payFor makes the units held cover capacity bytes, waiting until ctx
+// ends.
 func (b *body) payFor(ctx context.Context, capacity int) error {
 	need := unitsFor(capacity) - b.held
 	if need <= 0 {
@@ -104,10 +104,13 @@ func (b *body) release() {
 	b.held = 0
 }
 
-// readBody reads r's body, growing its buffer (and paying for it from
-// budget, waiting until ctx ends) only as bytes arrive, and never beyond
-// maxBodyBytes+1: a body of known length gets a buffer of at most its
-// length. The caller releases the result, also on error.
+// readBody reads r's body into a buffer that is paid for from budget
+// (waiting until ctx ends) only as bytes arrive: a window of budgetUnit
+// first, doubled each time it fills, never beyond maxBodyBytes+1, nor
+// beyond the body's Content-Length. A pooled buffer's spare capacity is
+// used within the window only, so a client that declares a large body and
+// sends nothing holds one unit. The caller releases the result, also on
+// error.
 func readBody(ctx context.Context, budget *bodyBudget, r *http.Request) (*body, error) {
 	limit := maxBodyBytes + 1
 	if n := r.ContentLength; n >= 0 {
@@ -118,24 +121,21 @@ func readBody(ctx context.Context, budget *bodyBudget, r *http.Request) (*body, 
 	}
 	bd := &body{budget: budget, buf: bodyPool.Get().(*[]byte)}
 	b := (*bd.buf)[:0]
-	if cap(b) > limit {
-		b = b[:0:limit] // pay only for what this body can use
-	}
-	if err := bd.payFor(ctx, cap(b)); err != nil {
-		return bd, err
-	}
 	for len(b) < limit {
-		if len(b) == cap(b) {
-			grown := min(max(2*cap(b), budgetUnit), limit)
-			if err := bd.payFor(ctx, grown); err != nil {
+		window := min(bd.held*budgetUnit, limit)
+		if len(b) == window {
+			if err := bd.payFor(ctx, min(max(2*len(b), budgetUnit), limit)); err != nil {
 				*bd.buf = b
 				return bd, err
 			}
-			next := make([]byte, len(b), grown)
+			window = min(bd.held*budgetUnit, limit)
+		}
+		if cap(b) < window {
+			next := make([]byte, len(b), window)
 			copy(next, b)
 			b = next
 		}
-		n, err := r.Body.Read(b[len(b):cap(b)])
+		n, err := r.Body.Read(b[len(b):window])
 		b = b[:len(b)+n]
 		if errors.Is(err, io.EOF) {
 			if r.ContentLength >= 0 && len(b) < limit {
