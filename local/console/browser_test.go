@@ -225,7 +225,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitJS("the live stream", js("#status.live")+" !== null")
 
 	// Load: a fixed plan, paced so the page sees it arrive.
-	cfg := loadgen.Config{Population: loadgen.Population{Players: 40, Guilds: 6}, Count: 900, Rate: 150, Concurrency: 8, Seed: 7, BaseURL: e.APIURL}
+	cfg := loadgen.Config{Population: loadgen.Population{Players: 40, Guilds: 6}, Count: 1200, Rate: 150, Concurrency: 8, Seed: 7, BaseURL: e.APIURL}
 	done := make(chan *loadgen.Result, 1)
 	go func() {
 		res, err := loadgen.Run(context.Background(), cfg)

@@ -1,12 +1,9 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -27,13 +24,23 @@ const (
 	listedFiles  = 200
 	previewRows  = 50
 	rejectedRows = 100
-	// wholeFileRead is the largest file whose footer is read by reading
-	// the whole file at once.
-	wholeFileRead = 1 << 20
+	// footerRead is how much of a file's end one read fetches: the whole
+	// footer of a landed file, and all of a small one.
+	footerRead = 64 << 10
 	// footersPerScan bounds the store reads of one scan: under heavy load
 	// the numbers catch up over a few scans instead of costing the
 	// pipeline more.
 	footersPerScan = 200
+)
+
+// How a scan spares the store: a dt directory whose modification time is
+// unchanged is not listed again, unless that time was within mtimeSlack
+// of the last listing (a change in the same clock tick would not show) or
+// every directory is due to be listed afresh (fullListEvery, in case a
+// store's clock or directory times cannot be trusted).
+const (
+	mtimeSlack    = 2 * time.Second
+	fullListEvery = time.Minute
 )
 
 // timeColumns name the column whose newest value is a dataset's newest
@@ -42,19 +49,30 @@ var timeColumns = []string{"event_time", "updated_at", "kafka_timestamp"}
 
 // datasets keeps what the console knows about the landed files. Landed
 // files never change (they are renamed into place once, never
-// overwritten), so each file's footer is read once; the map holds the
-// files that exist, nothing more.
+// overwritten), so each file's footer is read once, and a dt directory is
+// listed again only when its modification time moved; the maps hold the
+// files and directories that exist, nothing more.
 type datasets struct {
 	st    store.Store
 	names []string
 
-	scanMu sync.Mutex // one scan at a time
+	scanMu sync.Mutex            // one scan at a time
+	dirs   map[string]dirListing // by path, e.g. extracted_events/dt=2026-12-04; only the scan uses it
+	listed time.Time             // when the last scan listed every directory
 
 	mu      sync.Mutex
-	files   map[string]fileMeta // by path, every dataset and dead-letter dataset
-	schemas map[string][]column // by dataset
+	files   map[string]fileMeta    // by path, every dataset and dead-letter dataset
+	schemas map[string][]column    // by dataset
+	totals  map[string]datasetLive // by dataset, as of the last scan
 	scanned time.Time
-	errs    map[string]string // by dataset: why its last scan failed
+	listing time.Duration // the last scan's time spent listing (not reading new files)
+}
+
+// dirListing is what a scan found in a dt directory.
+type dirListing struct {
+	mtime    time.Time // the directory's, when listed
+	listedAt time.Time
+	paths    []string // its files, every one with its footer read
 }
 
 type fileMeta struct {
@@ -90,10 +108,12 @@ type datasetLive struct {
 }
 
 func newDatasets(st store.Store, names []string) *datasets {
-	return &datasets{st: st, names: names, files: map[string]fileMeta{}, schemas: map[string][]column{}, errs: map[string]string{}}
+	d := &datasets{st: st, names: names, dirs: map[string]dirListing{}, files: map[string]fileMeta{}, schemas: map[string][]column{}}
+	d.totals = d.sum(nil)
+	return d
 }
 
-// scan lists every dataset and its dead letters and reads the footers of
+// scan lists the datasets and their dead letters and reads the footers of
 // files it has not seen.
 func (d *datasets) scan(ctx context.Context) {
 	if d.st == nil {
@@ -101,35 +121,63 @@ func (d *datasets) scan(ctx context.Context) {
 	}
 	d.scanMu.Lock()
 	defer d.scanMu.Unlock()
+	d.scanLocked(ctx)
+}
+
+func (d *datasets) scanLocked(ctx context.Context) {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	d.mu.Lock()
-	known := maps.Clone(d.files)
+	known := d.files
+	haveSchema := maps.Clone(d.schemas)
 	d.mu.Unlock()
 
-	found := map[string]fileMeta{}
-	schemas := map[string][]column{}
-	errs := map[string]string{}
-	budget := footersPerScan
+	sc := scanning{datasets: d, known: known, haveSchema: haveSchema, full: start.Sub(d.listed) >= fullListEvery,
+		found: make(map[string]fileMeta, len(known)), dirs: make(map[string]dirListing, len(d.dirs)),
+		schemas: map[string][]column{}, errs: map[string]string{}, budget: footersPerScan}
 	for _, name := range d.names {
 		for _, ds := range []string{name, sink.RejectedDataset(name)} {
-			if err := d.scanDataset(ctx, ds, known, found, schemas, &budget); err != nil {
-				errs[ds] = err.Error()
+			if err := sc.dataset(ctx, ds); err != nil {
+				sc.errs[ds] = err.Error()
 			}
 		}
 	}
-	d.mu.Lock()
-	d.files = found
-	for ds, cols := range schemas {
-		d.schemas[ds] = cols
+	d.dirs = sc.dirs
+	if sc.full {
+		d.listed = start
 	}
-	d.errs = errs
+	totals := d.sum(sc.found)
+	for name, dl := range totals {
+		dl.Error = sc.errs[name]
+		totals[name] = dl
+	}
+	d.mu.Lock()
+	d.files = sc.found
+	maps.Copy(d.schemas, sc.schemas)
+	d.totals = totals
 	d.scanned = time.Now()
+	d.listing = d.scanned.Sub(start) - sc.reading
 	d.mu.Unlock()
+
 }
 
-func (d *datasets) scanDataset(ctx context.Context, ds string, known, found map[string]fileMeta, schemas map[string][]column, budget *int) error {
-	parts, err := d.st.ReadDir(ctx, ds)
+// scanning is one scan's state.
+type scanning struct {
+	*datasets
+	known      map[string]fileMeta // as of the last scan; read-only
+	haveSchema map[string][]column
+	full       bool // list every directory, changed or not
+	found      map[string]fileMeta
+	dirs       map[string]dirListing
+	schemas    map[string][]column
+	errs       map[string]string
+	budget     int           // footers left to read
+	reading    time.Duration // spent reading footers
+}
+
+func (sc *scanning) dataset(ctx context.Context, ds string) error {
+	parts, err := sc.st.ReadDir(ctx, ds)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", ds, err)
 	}
@@ -139,57 +187,80 @@ func (d *datasets) scanDataset(ctx context.Context, ds string, known, found map[
 			continue
 		}
 		dir := ds + "/" + part.Name
-		entries, err := d.st.ReadDir(ctx, dir)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", dir, err)
+		if prev, ok := sc.datasets.dirs[dir]; ok && !sc.full && prev.mtime.Equal(part.ModTime) && prev.listedAt.Sub(part.ModTime) > mtimeSlack {
+			for _, path := range prev.paths {
+				sc.found[path] = sc.known[path]
+			}
+			sc.dirs[dir] = prev
+			continue
 		}
-		for _, e := range entries {
-			topic, p, first, last, ok := sink.ParseFileName(e.Name)
-			if e.IsDir || !ok {
-				continue
-			}
-			path := dir + "/" + e.Name
-			meta, seen := known[path]
-			if !seen && *budget <= 0 {
-				continue // a later scan reads it
-			}
-			if !seen || meta.Bytes != e.Size {
-				*budget--
-				meta = fileMeta{Path: path, Dt: dt, Topic: topic, Partition: p, First: first, Last: last,
-					Bytes: e.Size, Modified: e.ModTime.UnixMilli(), dataset: ds}
-				cols, err := readFooter(ctx, d.st, &meta)
-				if err != nil {
-					return err
-				}
-				if _, have := schemas[ds]; !have {
-					schemas[ds] = cols
-				}
-			}
-			found[path] = meta
+		listing := dirListing{mtime: part.ModTime, listedAt: time.Now()}
+		complete, err := sc.dir(ctx, ds, dir, dt, &listing)
+		if err != nil {
+			return err
+		}
+		if complete {
+			sc.dirs[dir] = listing
 		}
 	}
 	return nil
 }
 
+// dir lists a dt directory and reads the footers of its new files, as many
+// as the budget allows; complete is false when some were left for later.
+func (sc *scanning) dir(ctx context.Context, ds, dir, dt string, listing *dirListing) (complete bool, err error) {
+	entries, err := sc.st.ReadDir(ctx, dir)
+	if err != nil {
+		return false, fmt.Errorf("list %s: %w", dir, err)
+	}
+	complete = true
+	for _, e := range entries {
+		topic, p, first, last, ok := sink.ParseFileName(e.Name)
+		if e.IsDir || !ok {
+			continue
+		}
+		path := dir + "/" + e.Name
+		meta, seen := sc.known[path]
+		if !seen || meta.Bytes != e.Size {
+			if sc.budget <= 0 {
+				complete = false // a later scan reads it
+				continue
+			}
+			sc.budget--
+			meta = fileMeta{Path: path, Dt: dt, Topic: topic, Partition: p, First: first, Last: last,
+				Bytes: e.Size, Modified: e.ModTime.UnixMilli(), dataset: ds}
+			_, have := sc.haveSchema[ds]
+			if _, now := sc.schemas[ds]; now {
+				have = true
+			}
+			began := time.Now()
+			cols, err := readFooter(ctx, sc.st, &meta, !have)
+			sc.reading += time.Since(began)
+			if err != nil {
+				return false, err
+			}
+			if !have {
+				sc.schemas[ds] = cols
+			}
+		}
+		sc.found[path] = meta
+		listing.paths = append(listing.paths, path)
+	}
+	return complete, nil
+}
+
 // readFooter fills a file's row count and newest event from its Parquet
-// footer, and returns its columns.
-func readFooter(ctx context.Context, st store.Store, meta *fileMeta) ([]column, error) {
+// footer, and returns its columns when asked to.
+func readFooter(ctx context.Context, st store.Store, meta *fileMeta, schema bool) ([]column, error) {
 	f, err := st.Open(ctx, meta.Path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", meta.Path, err)
 	}
 	defer f.Close()
-	// A landed file is small: one read of it all costs the store less than
-	// the footer's several small reads.
-	var r io.ReaderAt = f
-	if f.Size() <= wholeFileRead {
-		buf := make([]byte, f.Size())
-		if _, err := f.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("read %s: %w", meta.Path, err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	pf, err := parquet.OpenFile(r, f.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	// One read of the file's end: each read of a remote file costs a
+	// round trip to the store, whatever its length.
+	pf, err := parquet.OpenFile(f, f.Size(), parquet.SkipMagicBytes(true), parquet.OptimisticRead(true), parquet.ReadBufferSize(footerRead),
+		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a Parquet file: %w", meta.Path, err)
 	}
@@ -208,6 +279,9 @@ func readFooter(ctx context.Context, st store.Store, meta *fileMeta) ([]column, 
 			}
 		}
 		break
+	}
+	if !schema {
+		return nil, nil
 	}
 	var cols []column
 	for _, field := range pf.Schema().Fields() {
@@ -232,16 +306,13 @@ func typeName(field parquet.Field) string {
 	return name
 }
 
-// live returns each dataset's totals from the last scan.
-func (d *datasets) live(now time.Time) map[string]datasetLive {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// sum totals each dataset's files.
+func (d *datasets) sum(files map[string]fileMeta) map[string]datasetLive {
 	out := make(map[string]datasetLive, len(d.names))
 	for _, name := range d.names {
-		dl := datasetLive{FreshnessSec: -1, ScannedAt: d.scanned.UnixMilli(), Error: d.errs[name]}
-		out[name] = dl
+		out[name] = datasetLive{FreshnessSec: -1}
 	}
-	for _, f := range d.files {
+	for _, f := range files {
 		name, rejected := strings.CutPrefix(f.dataset, "_rejected/dataset=")
 		dl, ok := out[name]
 		if !ok {
@@ -258,13 +329,33 @@ func (d *datasets) live(now time.Time) map[string]datasetLive {
 		}
 		out[name] = dl
 	}
-	for name, dl := range out {
+	return out
+}
+
+// live returns each dataset's totals from the last scan, their freshness
+// as of now.
+func (d *datasets) live(now time.Time) map[string]datasetLive {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[string]datasetLive, len(d.totals))
+	for name, dl := range d.totals {
+		dl.ScannedAt = d.scanned.UnixMilli()
 		if dl.NewestEvent > 0 {
 			dl.FreshnessSec = max(0, float64(now.UnixMilli()-dl.NewestEvent)/1000)
-			out[name] = dl
 		}
+		out[name] = dl
 	}
 	return out
+}
+
+// due says whether the datasets should be scanned again: a scan period
+// since the last, or longer when listing grew slow (a large lake), so that
+// listing takes at most 1/scanShare of the time. New files are read once
+// each, whatever the pace.
+func (d *datasets) due() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return time.Since(d.scanned) >= max(datasetEvery, scanShare*d.listing)
 }
 
 // filesOf returns a dataset's files, sorted by dt, topic, partition and
@@ -383,13 +474,18 @@ func (s *Server) handleDataset(w http.ResponseWriter, r *http.Request) {
 }
 
 // scanIfStale scans when the last scan is older than a scan period, for
-// a page opened before the sampler got to it.
+// a page opened before the scanner got to it.
 func (d *datasets) scanIfStale(ctx context.Context) {
+	if d.st == nil {
+		return
+	}
+	d.scanMu.Lock()
+	defer d.scanMu.Unlock()
 	d.mu.Lock()
 	stale := time.Since(d.scanned) > datasetEvery
 	d.mu.Unlock()
 	if stale {
-		d.scan(ctx)
+		d.scanLocked(ctx)
 	}
 }
 

@@ -5,28 +5,80 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
 
-// The sampler's pace and memory: one snapshot a second whoever watches,
-// the last historyLen of them kept for the charts, the datasets scanned
-// every datasetEvery while a page is open.
+// The sampler's pace and memory: one sample a second whoever watches, the
+// last historyLen of them kept for the charts; the datasets scanned every
+// datasetEvery while a page showing them is open, or less often when a
+// scan takes more than 1/scanShare of that.
 const (
 	sampleEvery  = time.Second
 	historyLen   = 300
 	datasetEvery = 5 * time.Second
-	watchGrace   = 10 * time.Second
+	scanShare    = 50
 )
+
+// part is a part of the live state; a page's stream carries only the
+// parts the page shows (?want=functions,topics,…).
+type part uint8
+
+const (
+	partFunctions part = 1 << iota
+	partTopics
+	partMappings
+	partDatasets
+	partHistory // the history at the start, then one point a second
+)
+
+var partNames = map[string]part{"functions": partFunctions, "topics": partTopics, "mappings": partMappings, "datasets": partDatasets, "history": partHistory}
+
+func parseParts(list string) (part, error) {
+	var p part
+	for name := range strings.SplitSeq(list, ",") {
+		if name == "" {
+			continue
+		}
+		bit, ok := partNames[name]
+		if !ok {
+			return 0, fmt.Errorf("no live part %q: want one of functions, topics, mappings, datasets, history", name)
+		}
+		p |= bit
+	}
+	return p, nil
+}
 
 // snapshot is the live state of the pipeline, sent to the pages once a
 // second.
 type snapshot struct {
 	Time      int64                   `json:"time"` // Unix ms
-	Functions map[string]functionLive `json:"functions"`
-	Topics    map[string]topicLive    `json:"topics"`
-	Mappings  []mappingLive           `json:"mappings"`
-	Datasets  map[string]datasetLive  `json:"datasets"`
+	Functions map[string]functionLive `json:"functions,omitempty"`
+	Topics    map[string]topicLive    `json:"topics,omitempty"`
+	Mappings  []mappingLive           `json:"mappings,omitempty"`
+	Datasets  map[string]datasetLive  `json:"datasets,omitempty"`
+	Point     *point                  `json:"point,omitempty"`
+}
+
+// only is the snapshot with only the parts in want.
+func (s snapshot) only(want part) snapshot {
+	if want&partFunctions == 0 {
+		s.Functions = nil
+	}
+	if want&partTopics == 0 {
+		s.Topics = nil
+	}
+	if want&partMappings == 0 {
+		s.Mappings = nil
+	}
+	if want&partDatasets == 0 {
+		s.Datasets = nil
+	}
+	if want&partHistory == 0 {
+		s.Point = nil
+	}
+	return s
 }
 
 type functionLive struct {
@@ -85,12 +137,16 @@ type live struct {
 	s *Server
 
 	mu          sync.Mutex
-	subscribers map[chan []byte]struct{}
-	latest      []byte // the last snapshot, JSON
+	subscribers map[*subscriber]struct{}
+	latest      *snapshot // the last sample, every part
 	history     [historyLen]point
 	samples     int
-	prev        *snapshot
-	watchedAt   time.Time // when a page last listened
+}
+
+// subscriber is an open stream and the parts its page shows.
+type subscriber struct {
+	want part
+	ch   chan []byte
 }
 
 // point is one second of history: the rates the charts plot.
@@ -102,18 +158,18 @@ type point struct {
 }
 
 func newLive(s *Server) *live {
-	return &live{s: s, subscribers: map[chan []byte]struct{}{}}
+	return &live{s: s, subscribers: map[*subscriber]struct{}{}}
 }
 
 // scanDatasets refreshes the datasets' numbers. Listing them and reading
-// new files' footers costs the store some work: it runs only while someone
-// looks, and on its own goroutine so a slow store never delays the live
-// numbers.
+// new files' footers costs the store some work: it runs only while a page
+// showing datasets is open, and on its own goroutine so a slow store never
+// delays the live numbers.
 func (l *live) scanDatasets(ctx context.Context) {
-	t := time.NewTicker(datasetEvery)
+	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
 	for {
-		if l.watched() {
+		if l.wanted()&partDatasets != 0 && l.s.datasets.due() {
 			l.s.datasets.scan(ctx)
 		}
 		select {
@@ -139,9 +195,9 @@ func (l *live) run(ctx context.Context) {
 
 func (l *live) sample(ctx context.Context) {
 	now := time.Now()
-	snap := &snapshot{Time: now.UnixMilli(), Functions: map[string]functionLive{}, Topics: map[string]topicLive{}, Datasets: map[string]datasetLive{}}
+	snap := &snapshot{Time: now.UnixMilli(), Functions: map[string]functionLive{}, Topics: map[string]topicLive{}}
 	l.mu.Lock()
-	prev := l.prev
+	prev := l.latest
 	l.mu.Unlock()
 
 	var dt float64
@@ -217,12 +273,8 @@ func (l *live) sample(ctx context.Context) {
 		snap.Mappings = append(snap.Mappings, ml)
 	}
 
-	snap.Datasets = l.s.datasets.live(now)
-
-	data, err := json.Marshal(snap)
-	if err != nil {
-		l.s.cfg.Logger.Error("console: encode a snapshot", "err", err)
-		return
+	if l.wanted()&partDatasets != 0 {
+		snap.Datasets = l.s.datasets.live(now)
 	}
 	pt := point{Time: snap.Time, Topics: map[string]float64{}, Functions: map[string]float64{}, Lag: map[string]int64{}}
 	for n, t := range snap.Topics {
@@ -234,27 +286,40 @@ func (l *live) sample(ctx context.Context) {
 	for _, m := range snap.Mappings {
 		pt.Lag[m.Function] = m.Lag
 	}
+	snap.Point = &pt
 
 	l.mu.Lock()
-	l.prev = snap
-	l.latest = data
+	defer l.mu.Unlock()
+	l.latest = snap
 	l.history[l.samples%historyLen] = pt
 	l.samples++
-	for ch := range l.subscribers {
+	encoded := map[part][]byte{} // each page's parts, encoded once
+	for sub := range l.subscribers {
+		data, ok := encoded[sub.want]
+		if !ok {
+			var err error
+			if data, err = json.Marshal(snap.only(sub.want)); err != nil {
+				l.s.cfg.Logger.Error("console: encode a snapshot", "err", err)
+				return
+			}
+			encoded[sub.want] = data
+		}
 		select {
-		case ch <- data:
+		case sub.ch <- data:
 		default: // a slow page skips a second rather than hold the sampler
 		}
 	}
-	l.mu.Unlock()
 }
 
-// watched reports whether a page listens, or did within watchGrace (a
-// reload reconnects within that).
-func (l *live) watched() bool {
+// wanted is every part an open page shows.
+func (l *live) wanted() part {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.subscribers) > 0 || time.Since(l.watchedAt) < watchGrace
+	var p part
+	for sub := range l.subscribers {
+		p |= sub.want
+	}
+	return p
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -271,31 +336,45 @@ func (l *live) historyPoints() []point {
 	return out
 }
 
-// serveEvents streams the history once, then a snapshot every second, as
-// server-sent events.
+// serveEvents streams what a page shows (?want=, see part) as
+// server-sent events: the history once if it wants it, then a snapshot
+// every second.
 func (l *live) serveEvents(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
-	ch := make(chan []byte, 4)
+	want, err := parseParts(r.URL.Query().Get("want"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	sub := &subscriber{want: want, ch: make(chan []byte, 4)}
 	l.mu.Lock()
-	l.subscribers[ch] = struct{}{}
-	l.watchedAt = time.Now()
-	latest := l.latest
+	l.subscribers[sub] = struct{}{}
+	var latest []byte
+	if l.latest != nil { // the page opens on the last sample; the scanner sees it wants datasets within a second
+		snap := l.latest.only(want)
+		if want&partDatasets != 0 {
+			snap.Datasets = l.s.datasets.live(time.Now())
+		}
+		latest, _ = json.Marshal(snap)
+	}
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
-		delete(l.subscribers, ch)
-		l.watchedAt = time.Now()
+		delete(l.subscribers, sub)
 		l.mu.Unlock()
 	}()
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	history, _ := json.Marshal(l.historyPoints())
-	fmt.Fprintf(w, "retry: 2000\nevent: history\ndata: %s\n\n", history)
+	fmt.Fprint(w, "retry: 2000\n\n")
+	if want&partHistory != 0 {
+		history, _ := json.Marshal(l.historyPoints())
+		fmt.Fprintf(w, "event: history\ndata: %s\n\n", history)
+	}
 	if latest != nil {
 		fmt.Fprintf(w, "event: snapshot\ndata: %s\n\n", latest)
 	}
@@ -304,7 +383,7 @@ func (l *live) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case data, open := <-ch:
+		case data, open := <-sub.ch:
 			if !open {
 				return
 			}
@@ -318,8 +397,8 @@ func (l *live) serveEvents(w http.ResponseWriter, r *http.Request) {
 func (l *live) closeSubscribers() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for ch := range l.subscribers {
-		close(ch)
-		delete(l.subscribers, ch)
+	for sub := range l.subscribers {
+		close(sub.ch)
+		delete(l.subscribers, sub)
 	}
 }

@@ -93,7 +93,7 @@ func readBlock(dn *DataNode, c net.Conn, r *bufio.Reader) error {
 	const prefix = 6 + packetHeaderSize
 	const maxSums = 4 * (readPacketData / bytesPerChecksum)
 	dataAt := prefix + maxSums
-	buf := make([]byte, dataAt+readPacketData)
+	buf := make([]byte, dataAt+int(min(readPacketData, end-start))) // a small read (a Parquet footer) needs no 1 MB buffer
 	var seqno int64
 	for off := int64(start); off < int64(end); seqno++ {
 		n, sumsAt, corrupt, err := rr.readChunks(off, int(min(int64(readPacketData), int64(end)-off)), buf, dataAt)
