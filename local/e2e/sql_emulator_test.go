@@ -72,12 +72,12 @@ func TestSQLAsksTheRunningEmulator(t *testing.T) {
 		code   int
 		output string
 	}{
-		0: {0, "|purchase_sword|    sword|"},
-		1: {0, "only showing the first 3 of "},
-		2: {0, "event_type,item_type,events,quantity,first\n"},
-		5: {0, "PAR1"},
-		7: {0, "extracted_events| 600|    4|"},
-		9: {1, `no table "nope"; the tables are: all_events,`},
+		0:  {0, "|purchase_sword|    sword|"},
+		1:  {0, "only showing the first 3 of "},
+		2:  {0, "event_type,item_type,events,quantity,first\n"},
+		5:  {0, "PAR1"},
+		7:  {0, "extracted_events| 600|    4|"},
+		9:  {1, `no table "nope"; the tables are: all_events,`},
 		12: {1, `Binder Error: Referenced column "purchase_user" not found`},
 		13: {1, "COPY is refused"},
 		14: {1, "Permission Error"},
