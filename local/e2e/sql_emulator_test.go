@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/job"
@@ -110,6 +113,8 @@ func TestSQLAsksTheRunningEmulator(t *testing.T) {
 	if a := ask(t, dataDir, env, question{args: []string{"sql", "select 42 as answer", "--format", "csv"}}, out); a.stdout != "answer\n42\n" || !strings.Contains(a.logs, answeredByEmulator) {
 		t.Errorf("after a cancelled query: %q %s\n%s", a.stdout, a.stderr, a.logs)
 	}
+
+	promptAsksTheEmulator(t, dataDir, env, emu.cmd.Process.Pid)
 
 	// The emulator gone, the same questions get the same answers from the
 	// command's own engine.
@@ -213,4 +218,85 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// promptAsksTheEmulator types into questlog sql's interactive prompt, on
+// a terminal of its own, beside the emulator with process ID pid: its
+// queries are the emulator's, Ctrl-C cancels one, and a statement that
+// changes the session moves the session to an engine of the prompt's own.
+func promptAsksTheEmulator(t *testing.T, dataDir string, env []string, pid int) {
+	t.Helper()
+	terminal, tty := openTerminal(t)
+	cmd := exec.Command(questlogBin, "sql", "--data-dir", dataDir, "--log-level", "debug")
+	cmd.Dir, cmd.Env = projectDir(), append(os.Environ(), env...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+	var screen syncBuffer
+	go io.Copy(&screen, terminal)
+	answered := answeredByEmulator + fmt.Sprintf(" pid=%d", pid)
+	prompts := 0
+	// typeLine types a line at the next prompt and waits for want to
+	// appear after it.
+	typeLine := func(line, want string) {
+		t.Helper()
+		prompts++
+		eventually(t, time.Minute, "the prompt", func() (bool, string) { return strings.Count(screen.String(), "sql> ") >= prompts, screen.String() })
+		typed := len(screen.String())
+		terminal.WriteString(line + "\r")
+		eventually(t, time.Minute, want, func() (bool, string) { return strings.Contains(screen.String()[typed:], want), screen.String() })
+	}
+
+	typeLine("select count(*) as n from extracted_events;", "|600|")
+	typeLine("select count(*) from range(1000000000000) a;", answered)
+	terminal.WriteString("\x03") // Ctrl-C
+	eventually(t, time.Minute, "the query cancelled", func() (bool, string) { return strings.Contains(screen.String(), "Error: cancelled"), screen.String() })
+	typeLine("select 42 as answer;", "|    42|")
+	if n := strings.Count(screen.String(), answered); n != 3 || strings.Contains(screen.String(), startedOwnEngine) {
+		t.Errorf("the prompt's queries: %d answered by the emulator, want 3; an engine of its own: %v\n%s", n, strings.Contains(screen.String(), startedOwnEngine), screen.String())
+	}
+	typeLine("create temp table t as select 7 as x;", startedOwnEngine)
+	typeLine("select x * 6 as y from t;", "| 42|")
+	typeLine(".quit", "")
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("the prompt ended with %v:\n%s", err, screen.String())
+		}
+	case <-time.After(time.Minute):
+		t.Errorf(".quit did not end the prompt:\n%s", screen.String())
+	}
+}
+
+// openTerminal opens a pseudo-terminal: the side a test types into and
+// reads, and the one a program runs on.
+func openTerminal(t *testing.T) (terminal, tty *os.File) {
+	t.Helper()
+	terminal, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { terminal.Close() })
+	fd := int(terminal.Fd())
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err == nil {
+		err = unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0)
+	}
+	if err == nil {
+		tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	}
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	return terminal, tty
 }

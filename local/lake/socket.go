@@ -132,10 +132,13 @@ func socketPath(dataDir string) (path, tmpDir string, err error) {
 		}
 		return filepath.Join(tmpDir, socketName), tmpDir, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", "", err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil { // made by someone else's umask
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", "", err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil { // made before, or by another umask
 		return "", "", err
 	}
 	path = filepath.Join(dir, socketName)
