@@ -31,6 +31,7 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 		mu      sync.Mutex
 		running int64
 		cancel  context.CancelFunc
+		gone    bool // the client: nobody waits for answers
 	)
 	readErr := make(chan error, 1)
 	go func() {
@@ -42,6 +43,14 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 				if !errors.Is(err, io.EOF) {
 					readErr <- fmt.Errorf("read request: %w", err)
 				}
+				// The client is gone (it may have been killed while a
+				// query ran): stop the running request.
+				mu.Lock()
+				gone = true
+				if cancel != nil {
+					cancel()
+				}
+				mu.Unlock()
 				return
 			}
 			if req.Cancel != 0 {
@@ -59,6 +68,9 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 		ctx, stop := context.WithCancel(context.Background())
 		mu.Lock()
 		running, cancel = req.ID, stop
+		if gone {
+			stop()
+		}
 		mu.Unlock()
 		e.viewsReset = false
 		if err := e.answer(ctx, req, out); err != nil {
