@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -98,7 +97,7 @@ func TestSQLAsksTheRunningEmulator(t *testing.T) {
 	// answers the next question (a query left running would hold it).
 	long := exec.Command(questlogBin, "sql", "select count(*) from range(1000000000000) a", "--data-dir", dataDir, "--log-level", "debug")
 	long.Dir, long.Env = projectDir(), append(os.Environ(), env...)
-	var stderr syncBuffer
+	var stderr lockedBuffer
 	long.Stderr = &stderr
 	if err := long.Start(); err != nil {
 		t.Fatal(err)
@@ -202,24 +201,6 @@ func landGenerated(t *testing.T, root string, n int) {
 	}
 }
 
-// syncBuffer is a buffer a process writes while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // promptAsksTheEmulator types into questlog sql's interactive prompt, on
 // a terminal of its own, beside the emulator with process ID pid: its
 // queries are the emulator's, Ctrl-C cancels one, and a statement that
@@ -241,7 +222,7 @@ func promptAsksTheEmulator(t *testing.T, dataDir string, env []string, pid int) 
 		cmd.Process.Kill()
 		<-exited
 	}()
-	var screen syncBuffer
+	var screen lockedBuffer
 	go io.Copy(&screen, terminal)
 	answered := answeredByEmulator + fmt.Sprintf(" pid=%d", pid)
 	prompts := 0
