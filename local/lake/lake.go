@@ -15,6 +15,10 @@
 // into the data directory before each query that reads them (only new
 // files are fetched: landed files never change); a file:// root is read in
 // place. Either way a query sees every file landed before it started.
+//
+// A running emulator lends its console's Client to the command line: a
+// SocketServer answers a Remote's questions on a unix socket in the data
+// directory, so that a one-shot command need not start an engine.
 package lake
 
 import (

@@ -162,31 +162,38 @@ func answer(ask func(ctx context.Context, w io.Writer, req socketRequest) error)
 		w.Header().Set(answeredBy, strconv.Itoa(os.Getpid()))
 		w.WriteHeader(http.StatusOK)
 		http.NewResponseController(w).Flush()
-		frames := frameWriter{w: w, kind: frameResult}
-		if err := ask(r.Context(), frames, req); err != nil {
+		if err := ask(r.Context(), resultFrames{w}, req); err != nil {
 			e := socketError{Message: err.Error(), ChangesSession: errors.Is(err, ErrChangesSession)}
 			errors.As(err, &e.Query)
 			data, _ := json.Marshal(e)
-			frameWriter{w: w, kind: frameFailed}.Write(data)
+			writeFrame(w, frameFailed, data)
 			return
 		}
-		frameWriter{w: w, kind: frameDone}.Write(nil)
+		writeFrame(w, frameDone, nil)
 	}
 }
 
-// frameWriter writes each Write as one frame of its kind.
-type frameWriter struct {
-	w    io.Writer
-	kind byte
+// writeFrame writes one frame.
+func writeFrame(w io.Writer, kind byte, payload []byte) error {
+	head := [5]byte{kind}
+	binary.BigEndian.PutUint32(head[1:], uint32(len(payload)))
+	if _, err := w.Write(head[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(payload)
+	return err
 }
 
-func (f frameWriter) Write(p []byte) (int, error) {
-	head := [5]byte{f.kind}
-	binary.BigEndian.PutUint32(head[1:], uint32(len(p)))
-	if _, err := f.w.Write(head[:]); err != nil {
-		return 0, err
+// resultFrames writes what it is given as result frames of at most 1 MiB.
+type resultFrames struct{ w io.Writer }
+
+func (f resultFrames) Write(p []byte) (int, error) {
+	for n := 0; n < len(p); n += 1 << 20 {
+		if err := writeFrame(f.w, frameResult, p[n:min(len(p), n+1<<20)]); err != nil {
+			return n, err
+		}
 	}
-	return f.w.Write(p)
+	return len(p), nil
 }
 
 // Path is the socket's path.
