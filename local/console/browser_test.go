@@ -239,6 +239,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	first := number(t, b.text(records))
 	b.waitJS("the topic counter to grow", fmt.Sprintf("Number(%s.textContent.replace(/,/g,'')) > %d", js(records), first))
 	b.waitJS("extracted rows to grow", "Number(("+js(`[data-k="d/extracted_events/rows"]`)+".textContent||'').replace(/,/g,'')) > 0")
+	b.waitJS("the live charts", js("#c-rates .uplot canvas")+" !== null && "+js("#c-lag .uplot canvas")+" !== null")
 	b.screenshot(shots, "pipeline")
 	res := <-done
 	if res == nil || res.Accepted != cfg.Count {
