@@ -13,7 +13,9 @@ import (
 const clockTick = 10 * time.Millisecond
 
 // procCPU is the CPU time (user + system) of the processes in /proc by
-// PID, with their parents, read at one moment.
+// PID, with their parents, read at one moment. A process's time includes
+// its ended children's, so that a renderer ending between two readings
+// does not take its time out of the sum.
 type procCPU map[int]struct {
 	parent int
 	cpu    time.Duration
@@ -35,16 +37,19 @@ func readProcCPU() procCPU {
 		}
 		pid, _ := strconv.Atoi(strings.Fields(s[:i])[0])
 		f := strings.Fields(s[i+1:])
-		if len(f) < 13 {
+		if len(f) < 15 {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		var ticks int64
+		for _, field := range f[11:15] { // utime, stime, cutime, cstime
+			n, _ := strconv.ParseInt(field, 10, 64)
+			ticks += n
+		}
 		out[pid] = struct {
 			parent int
 			cpu    time.Duration
-		}{ppid, time.Duration(utime+stime) * clockTick}
+		}{ppid, time.Duration(ticks) * clockTick}
 	}
 	return out
 }

@@ -159,7 +159,6 @@ func (d *datasets) scanLocked(ctx context.Context) {
 	d.scanned = time.Now()
 	d.listing = d.scanned.Sub(start) - sc.reading
 	d.mu.Unlock()
-
 }
 
 // scanning is one scan's state.
