@@ -52,10 +52,21 @@ type Record[T any] struct {
 	Row    T
 }
 
-// Sink writes datasets into a store.
+// Sink writes datasets into a store. It keeps each partition's landed
+// ranges between calls (a function's warm execution environment lands
+// batch after batch), checked against the partition's journal under its
+// lock.
 type Sink struct {
 	store store.Store
 	log   *slog.Logger
+
+	// JournalSlack is how many bytes of land records a partition's
+	// journal gathers beyond twice its snapshot before it is compacted
+	// into a new one; zero means 64 KiB.
+	JournalSlack int64
+
+	mu       sync.Mutex
+	journals map[string]*journal // by dataset/topic+partition
 }
 
 // New returns a sink writing to st.
@@ -122,25 +133,37 @@ func Land[T any](ctx context.Context, s *Sink, dataset, topic string, partition 
 			s.log.Warn("releasing dataset lock failed", "dataset", dataset, "partition", key, "err", err)
 		}
 	}()
-	if err := s.removeTemp(ctx, dataset, key); err != nil {
-		return Landed{}, err
-	}
-	landed, err := s.ranges(ctx, dataset, topic, partition)
+	j, err := s.landedRanges(ctx, dataset, topic, partition)
 	if err != nil {
-		return Landed{}, err
+		return Landed{}, fmt.Errorf("land %s %s: %w", dataset, key, err)
 	}
-	pending := uncovered(landed, records)
+	pending := uncovered(j.landed, records)
 	result := Landed{Skipped: len(records) - len(pending)}
-	for len(pending) > 0 {
-		file := run(landed, pending)
-		name, err := writeFile(ctx, s.store, dataset, key, file)
-		if err != nil {
+	if len(pending) == 0 {
+		return result, nil
+	}
+	var files [][]Record[T]
+	var names []string
+	for rest := pending; len(rest) > 0; {
+		file := run(j.landed, rest)
+		files = append(files, file)
+		names = append(names, landedName(topic, partition, file[0].Date, file[0].Offset, file[len(file)-1].Offset))
+		rest = rest[len(file):]
+	}
+	if err := j.intend(ctx, s.store, names); err != nil {
+		s.forget(dataset, key)
+		return result, fmt.Errorf("land %s %s: journal: %w", dataset, key, err)
+	}
+	for i, file := range files {
+		name := dataset + "/" + names[i]
+		if err := writeFile(ctx, s.store, dataset, key, name, file); err != nil {
+			s.forget(dataset, key)
 			return result, fmt.Errorf("land %s %s offsets %d-%d: %w", dataset, key, file[0].Offset, file[len(file)-1].Offset, err)
 		}
 		result.Files = append(result.Files, name)
 		result.Rows += len(file)
-		pending = pending[len(file):]
 	}
+	j.landedAll(names)
 	return result, nil
 }
 
@@ -242,12 +265,12 @@ func (s *Sink) removeTemp(ctx context.Context, dataset, key string) error {
 	return nil
 }
 
-func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, run []Record[T]) (string, error) {
-	first, last := run[0].Offset, run[len(run)-1].Offset
+// writeFile writes run under a temporary name and renames it to final.
+func writeFile[T any](ctx context.Context, st store.Store, dataset, key, final string, run []Record[T]) error {
 	tmp := fmt.Sprintf("%s/_tmp/%s+%s.parquet", dataset, key, randomSuffix())
 	w, err := st.Create(ctx, tmp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	// The Parquet writer writes page by page; batch that into few large
 	// writes (syscalls locally, packets on HDFS).
@@ -255,20 +278,17 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 	if err := Encode(buf, run); err != nil {
 		w.Close()
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
 	if err := errors.Join(buf.Flush(), w.Close()); err != nil {
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
-	topic, partition, _ := strings.Cut(key, "+")
-	p, _ := strconv.ParseInt(partition, 10, 32)
-	final := fmt.Sprintf("%s/dt=%s/%s", dataset, dateOf(run[0].Date), FileName(topic, int32(p), first, last))
 	if err := st.Rename(ctx, tmp, final); err != nil {
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
-	return final, nil
+	return nil
 }
 
 // Compression is the codec of every column: zstd at its fastest level
