@@ -16,29 +16,19 @@ import (
 	"github.com/questlog/questlog/internal/store"
 )
 
-// A partition's journal is a text file beside its lock,
+// The journal's format (the package doc says what it is for): a text
+// file, one record per line, each line starting with its own byte offset
+// in the file and ending with a CRC-32C of the rest:
 //
-//	<dataset>/_locks/<topic>+<partition>.<id>.landed
+//	0 journal game-events+3 1 807f7483
+//	35 ranges 0-99 200-299 1b9ea518
+//	67 land dt=2026-12-01/game-events+3+100+199.parquet dt=2026-12-01/game-events+3+300+399.parquet 53bd9686
 //
-// one record per line, each starting with its own byte offset in the file
-// and ending with a CRC-32C of the rest of the line:
-//
-//	0 journal game-events+3 1 3c1f0a9e               the header
-//	35 ranges 0-99 200-299 7e0d2c11                  the landed offsets when the file was started
-//	75 land dt=2026-11-26/game-events+3+300+399.parquet 90ab12cd
-//
-// A land record lists the files one Land is about to rename into place, in
-// that order, appended (and durable) before the first rename. It is the
-// write-ahead intent: every land record but the last was followed by a
-// holder that saw its files in place, and the last one is checked by
-// looking for its last file (the renames run in order). The <id> names one
-// incarnation of the journal: a new one is started from the file names
-// (after a crash, or when the journal is missing, unreadable or doubled)
-// or from the landed ranges (compaction), and replaces every other.
-//
-// The journal only ever grows by appending, so a sink that read it up to
-// some size knows it unchanged while the size is the same, and reads only
-// what was appended since when it is not.
+// The header names the partition and the format's version; ranges records
+// hold the landed offsets the journal started with (up to 512 a line).
+// A land record lists the files of one Land, relative to the dataset, in
+// the order they are renamed. The journal only ever grows by appending; a
+// new one (a new <id>) replaces it.
 const (
 	journalDir     = "_locks"
 	journalSuffix  = ".landed"

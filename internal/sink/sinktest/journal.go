@@ -61,7 +61,7 @@ func runJournal(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		a, b := open(t)
 		s := sink.New(a, nil)
 		s.JournalSlack = 512
-		for from := int64(0); from < 100; from += 2 {
+		for from := int64(0); from < 60; from += 2 {
 			land(t, s, records(from, from+2, day1))
 		}
 		names := journals(t, a, dataset)
@@ -74,9 +74,9 @@ func runJournal(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		}
 		defer f.Close()
 		if f.Size() > 1024 {
-			t.Errorf("the journal of 50 landings holds %d bytes, want it compacted", f.Size())
+			t.Errorf("the journal of 30 landings holds %d bytes, want it compacted", f.Size())
 		}
-		land(t, sink.New(b, nil), records(0, 105, day1))
-		expectOffsets(t, s, span(0, 105))
+		land(t, sink.New(b, nil), records(0, 65, day1))
+		expectOffsets(t, s, span(0, 65))
 	})
 }
