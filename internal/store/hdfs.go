@@ -236,13 +236,14 @@ func (s *HDFSStore) Append(ctx context.Context, name string) (io.WriteCloser, er
 
 // appendWaiting opens p for append, waiting while another client holds its
 // lease; with create, a missing p is created first.
-func (s *HDFSStore) appendWaiting(ctx context.Context, p string, create bool) (*hdfs.FileWriter, error) {
+func (s *HDFSStore) appendWaiting(ctx context.Context, p string, create bool) (io.WriteCloser, error) {
 	wait := 20 * time.Millisecond
 	for {
-		var w *hdfs.FileWriter
+		var w leasedWriter
 		err := s.do(ctx, func(c *hdfs.Client) error {
 			var err error
-			w, err = c.Append(p)
+			w = leasedWriter{s: s, c: c}
+			w.FileWriter, err = c.Append(p)
 			if create && errors.Is(err, fs.ErrNotExist) {
 				if err := c.MkdirAll(path.Dir(p), 0o755); err != nil {
 					return err
@@ -250,12 +251,15 @@ func (s *HDFSStore) appendWaiting(ctx context.Context, p string, create bool) (*
 				if err := c.CreateEmptyFile(p); err != nil && !errors.Is(err, fs.ErrExist) {
 					return err
 				}
-				w, err = c.Append(p)
+				w.FileWriter, err = c.Append(p)
 			}
 			return err
 		})
-		if err == nil || !leaseHeld(err) {
-			return w, err
+		if err == nil {
+			return w, nil
+		}
+		if !leaseHeld(err) {
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
@@ -264,6 +268,25 @@ func (s *HDFSStore) appendWaiting(ctx context.Context, p string, create bool) (*
 		}
 		wait = min(2*wait, 500*time.Millisecond)
 	}
+}
+
+// leasedWriter is a file open for append. A file whose Close failed stays
+// leased to this client, which would renew the lease for as long as it
+// lives and so hold off every later appender, the client itself included:
+// the client is dropped instead, and HDFS hands the file on after the soft
+// limit.
+type leasedWriter struct {
+	*hdfs.FileWriter
+	s *HDFSStore
+	c *hdfs.Client
+}
+
+func (w leasedWriter) Close() error {
+	err := w.FileWriter.Close()
+	if err != nil {
+		w.s.drop(w.c)
+	}
+	return err
 }
 
 func (s *HDFSStore) Rename(ctx context.Context, from, to string) error {

@@ -107,17 +107,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		big := bytes.Repeat([]byte("questlog"), 3<<17) // 3 MB: many packets
 		want := []byte("first\n")
 		for i, part := range [][]byte{[]byte("second\n"), nil, big, []byte("last\n")} {
-			s := []store.Store{a, b}[i%2] // appenders may be other clients
-			w, err := s.Append(ctx(t), "log/j")
-			if err != nil {
-				t.Fatalf("Append #%d: %v", i, err)
-			}
-			if _, err := w.Write(part); err != nil {
-				t.Fatalf("Write #%d: %v", i, err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatalf("Close #%d: %v", i, err)
-			}
+			put(t, []store.Store{a, b}[i%2].Append, "log/j", part) // appenders may be other clients
 			want = append(want, part...)
 			if got := read(t, []store.Store{b, a}[i%2], "log/j"); !bytes.Equal(got, want) {
 				t.Fatalf("after append #%d read %d bytes, want %d", i, len(got), len(want))
@@ -229,9 +219,15 @@ func ctx(t *testing.T) context.Context {
 
 func write(t *testing.T, s store.Store, name string, data []byte) {
 	t.Helper()
-	w, err := s.Create(ctx(t), name)
+	put(t, s.Create, name, data)
+}
+
+// put writes data to the file open opens (Create or Append).
+func put(t *testing.T, open func(context.Context, string) (io.WriteCloser, error), name string, data []byte) {
+	t.Helper()
+	w, err := open(ctx(t), name)
 	if err != nil {
-		t.Fatalf("Create(%s): %v", name, err)
+		t.Fatalf("open %s: %v", name, err)
 	}
 	if _, err := w.Write(data); err != nil {
 		t.Fatalf("Write(%s): %v", name, err)
