@@ -24,6 +24,10 @@ import (
 // (it backs off from a failed host for five seconds and keeps a broken
 // connection after a read error), so every call that fails below the RPC
 // layer is retried on a fresh client until ctx is done.
+//
+// Every NameNode round trip counts (a landing makes fifteen): Create,
+// Rename and Lock try the operation first and make missing parent
+// directories only when HDFS answers that they are missing.
 type HDFSStore struct {
 	addr, root, user string
 
