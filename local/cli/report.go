@@ -68,13 +68,10 @@ func runReport(ctx context.Context, c *common, out *outputFlags, since string, p
 	if err := lake.CheckFormat(out.Format); err != nil {
 		return usagef("%v", err)
 	}
-	client, err := openLake(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
+	l := openLake(c)
+	defer l.Close()
 	out.Variables = lake.ReportVariables(from)
-	return out.write(client, func(w io.Writer) error { return client.Write(ctx, w, report.SQL, out.Output) })
+	return out.run(ctx, l, report.SQL)
 }
 
 // listReports lists the reports for people.

@@ -55,24 +55,17 @@ func setupSQL(fs *flag.FlagSet) Run {
 }
 
 func runSQL(ctx context.Context, c *common, out *outputFlags, tables bool, schema string, pos []string) error {
-	client, err := openLake(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
+	l := openLake(c)
+	defer l.Close()
 	switch {
 	case tables:
-		list, err := client.Tables(ctx)
-		if err != nil {
-			return err
-		}
-		return out.write(client, func(w io.Writer) error { return lake.WriteResult(w, tablesResult(list), out.Output) })
+		return out.write(l, func(w io.Writer) error { return l.WriteTables(ctx, w, out.Output) })
 	case schema != "":
-		return out.write(client, func(w io.Writer) error { return writeSchema(ctx, client, w, schema, out.Output) })
+		return out.write(l, func(w io.Writer) error { return l.WriteSchema(ctx, w, schema, out.Output) })
 	case len(pos) == 1:
-		return out.run(ctx, client, pos[0])
+		return out.run(ctx, l, pos[0])
 	case term.IsTerminal(int(os.Stdin.Fd())):
-		return prompt(ctx, client, out.Output, filepath.Join(dataDir(c), "sql_history"))
+		return prompt(ctx, l, out.Output, filepath.Join(dataDir(c), "sql_history"))
 	}
 	sql, err := io.ReadAll(os.Stdin)
 	if err != nil {
@@ -81,7 +74,7 @@ func runSQL(ctx context.Context, c *common, out *outputFlags, tables bool, schem
 	if strings.TrimSpace(string(sql)) == "" {
 		return errors.New("no query: give one as an argument, or on stdin")
 	}
-	return out.run(ctx, client, string(sql))
+	return out.run(ctx, l, string(sql))
 }
 
 // outputFlags are how sql and report write results.
@@ -98,17 +91,17 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 }
 
 // run runs sql and writes its result.
-func (o *outputFlags) run(ctx context.Context, client *lake.Client, sql string) error {
-	return o.write(client, func(w io.Writer) error { return client.Write(ctx, w, sql, o.Output) })
+func (o *outputFlags) run(ctx context.Context, l *sqlLake, sql string) error {
+	return o.write(l, func(w io.Writer) error { return l.Write(ctx, w, sql, o.Output) })
 }
 
 // write writes a result to --out or stdout, but only once all of it was
 // produced: a failed query writes nothing.
-func (o *outputFlags) write(client *lake.Client, produce func(io.Writer) error) error {
+func (o *outputFlags) write(l *sqlLake, produce func(io.Writer) error) error {
 	dir := filepath.Dir(o.out)
 	if o.out == "" {
 		var err error
-		if dir, err = client.OutDir(); err != nil {
+		if dir, err = l.tempDir(); err != nil {
 			return err
 		}
 	}
@@ -134,17 +127,6 @@ func (o *outputFlags) write(client *lake.Client, produce func(io.Writer) error) 
 	defer f.Close()
 	_, err = io.Copy(os.Stdout, f)
 	return err
-}
-
-// openLake opens the lake of the dataset root the command's flags name:
-// the running emulator's, or the template's (starting the embedded HDFS
-// for the time it takes to refresh the mirror).
-func openLake(ctx context.Context, c *common) (*lake.Client, error) {
-	return lake.Open(ctx, lake.Config{
-		ProjectDir: c.cfg.ProjectDir, DataDir: c.cfg.DataDir, Template: c.cfg.Template,
-		Resolve:  func(ctx context.Context) (string, func(), error) { return datasetRoot(ctx, c) },
-		Progress: os.Stderr, Logger: c.cfg.Logger,
-	})
 }
 
 // prepareSQLEngine builds the SQL engine in the background if its build
@@ -174,41 +156,6 @@ func dataDir(c *common) string {
 		project = "."
 	}
 	return filepath.Join(project, ".local")
-}
-
-// tablesResult is the table list as rows.
-func tablesResult(tables []lake.Table) *lake.Result {
-	res := &lake.Result{Columns: []lake.Column{{Name: "table", Type: "VARCHAR"}, {Name: "rows", Type: "BIGINT"},
-		{Name: "files", Type: "BIGINT"}, {Name: "bytes", Type: "BIGINT"}, {Name: "columns", Type: "BIGINT"}}}
-	for _, t := range tables {
-		res.Rows = append(res.Rows, []any{t.Name, t.Rows, int64(t.Files), t.Bytes, int64(len(t.Columns))})
-	}
-	res.Total = int64(len(res.Rows))
-	return res
-}
-
-// writeSchema writes the columns of a table.
-func writeSchema(ctx context.Context, client *lake.Client, w io.Writer, table string, out lake.Output) error {
-	if table == "" {
-		return errors.New("name a table, e.g. extracted_events")
-	}
-	const columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
-	res, err := client.Query(ctx, columns+" AND table_name = "+lake.SQLString(table)+" ORDER BY ordinal_position")
-	if err != nil {
-		return err
-	}
-	if len(res.Rows) == 0 {
-		names, err := client.Query(ctx, "SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main' ORDER BY 1")
-		if err != nil {
-			return err
-		}
-		var list []string
-		for _, r := range names.Rows {
-			list = append(list, fmt.Sprint(r[0]))
-		}
-		return fmt.Errorf("no table %q; the tables are: %s", table, strings.Join(list, ", "))
-	}
-	return lake.WriteResult(w, res, out)
 }
 
 // rootOf is the dataset root without starting anything: the running

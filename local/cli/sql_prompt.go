@@ -28,7 +28,7 @@ query or the line being typed; Ctrl-D or .quit leaves.
 
 // prompt reads statements from the terminal and prints their results,
 // with history (kept in historyFile) and line editing.
-func prompt(ctx context.Context, client *lake.Client, out lake.Output, historyFile string) error {
+func prompt(ctx context.Context, l *sqlLake, out lake.Output, historyFile string) error {
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt: "sql> ", HistoryFile: historyFile, HistorySearchFold: true, DisableAutoSaveHistory: true,
 		InterruptPrompt: "^C",
@@ -93,7 +93,7 @@ func prompt(ctx context.Context, client *lake.Client, out lake.Output, historyFi
 		}
 		if pending.Len() == 0 && strings.HasPrefix(strings.TrimSpace(line), ".") {
 			rl.SaveHistory(strings.TrimSpace(line))
-			if quit := dotCommand(strings.Fields(strings.TrimSpace(line)), client, &out, run); quit {
+			if quit := dotCommand(strings.Fields(strings.TrimSpace(line)), l, &out, run); quit {
 				return nil
 			}
 			continue
@@ -107,7 +107,7 @@ func prompt(ctx context.Context, client *lake.Client, out lake.Output, historyFi
 		pending.Reset()
 		rl.SaveHistory(strings.Join(strings.Fields(text), " "))
 		for _, stmt := range lake.Statements(text) {
-			run(func(ctx context.Context) error { return client.Write(ctx, os.Stdout, stmt, out) })
+			run(func(ctx context.Context) error { return l.Write(ctx, os.Stdout, stmt, out) })
 		}
 	}
 }
@@ -131,7 +131,7 @@ func keepEOFKey(fd int) (restore func()) {
 }
 
 // dotCommand runs a prompt command; quit says the prompt should end.
-func dotCommand(words []string, client *lake.Client, out *lake.Output, run func(func(context.Context) error)) (quit bool) {
+func dotCommand(words []string, l *sqlLake, out *lake.Output, run func(func(context.Context) error)) (quit bool) {
 	arg := func() string {
 		if len(words) > 1 {
 			return words[1]
@@ -144,16 +144,10 @@ func dotCommand(words []string, client *lake.Client, out *lake.Output, run func(
 	case ".help":
 		fmt.Fprint(os.Stderr, promptHelp)
 	case ".tables":
-		run(func(ctx context.Context) error {
-			list, err := client.Tables(ctx)
-			if err != nil {
-				return err
-			}
-			return lake.WriteResult(os.Stdout, tablesResult(list), lake.Output{Format: out.Format})
-		})
+		run(func(ctx context.Context) error { return l.WriteTables(ctx, os.Stdout, lake.Output{Format: out.Format}) })
 	case ".schema":
 		run(func(ctx context.Context) error {
-			return writeSchema(ctx, client, os.Stdout, arg(), lake.Output{Format: out.Format})
+			return l.WriteSchema(ctx, os.Stdout, arg(), lake.Output{Format: out.Format})
 		})
 	case ".format":
 		if err := lake.CheckFormat(arg()); err != nil || arg() == "" || arg() == "parquet" {

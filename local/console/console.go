@@ -64,6 +64,11 @@ type Config struct {
 	// from the project's source and mirrors HDFS into the data directory.
 	ProjectDir, DataDir string
 	Logger              *slog.Logger
+
+	// SQLSocket also answers questlog sql and report with the console's
+	// engine, on a socket in DataDir (see lake.ServeSocket); the caller
+	// must own DataDir.
+	SQLSocket bool
 }
 
 // Server is a running console.
@@ -75,6 +80,7 @@ type Server struct {
 	admin    *kadm.Client
 	store    store.Store
 	lake     *lake.Client
+	socket   *lake.SocketServer
 	pipeline *pipeline
 	live     *live
 	datasets *datasets
@@ -113,6 +119,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if s.lake, err = lake.Open(ctx, lake.Config{ProjectDir: cfg.ProjectDir, DataDir: cfg.DataDir, DatasetRoot: cfg.DatasetRoot, Logger: cfg.Logger}); err != nil {
 			return nil, fmt.Errorf("console: %w", err)
 		}
+		if cfg.SQLSocket {
+			if s.socket, err = lake.ServeSocket(s.lake, cfg.DataDir, cfg.Logger); err != nil {
+				return nil, fmt.Errorf("console: %w", err)
+			}
+		}
 	}
 	s.pipeline = newPipeline(cfg)
 	s.datasets = newDatasets(s.store, s.pipeline.datasetNames())
@@ -147,6 +158,9 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) closeClients() {
+	if s.socket != nil {
+		s.socket.Close()
+	}
 	if s.kafka != nil {
 		s.kafka.Close()
 	}

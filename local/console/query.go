@@ -162,6 +162,15 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"report": rep, "result": res})
 }
 
+// SQLSocket is the socket on which the console answers questlog sql and
+// report (Config.SQLSocket), or "".
+func (s *Server) SQLSocket() string {
+	if s.socket == nil {
+		return ""
+	}
+	return s.socket.Path()
+}
+
 // handleTables lists the lake's tables with their columns.
 func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	if s.lake == nil {

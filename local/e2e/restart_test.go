@@ -23,13 +23,13 @@ type process struct {
 	exited               chan error
 }
 
-// startProcess runs `questlog start` on free ports over dataDir and waits
-// until it has published its addresses.
-func startProcess(t *testing.T, dataDir string, functions ...string) *process {
+// startProcess runs `questlog start` on free ports over dataDir, with
+// more flags if given, and waits until it has published its addresses.
+func startProcess(t *testing.T, dataDir string, flags ...string) *process {
 	t.Helper()
 	os.Remove(filepath.Join(dataDir, "emulator.json"))
 	args := []string{"start", "--data-dir", dataDir, "--port", "0", "--lambda-port", "0", "--kafka-port", "0", "--hdfs-port", "0", "--console-port", "0", "--log-level", "warn"}
-	cmd := exec.Command(questlogBin, args...)
+	cmd := exec.Command(questlogBin, append(args, flags...)...)
 	cmd.Dir = projectDir()
 	_, out := testLogs(t)
 	cmd.Stdout, cmd.Stderr = out, out

@@ -21,7 +21,7 @@ func (e *Emulator) startConsole(ctx context.Context) error {
 	c, err := console.Start(ctx, console.Config{
 		Addr: e.cfg.ConsoleAddr, Template: e.Template, Runtime: e.Runtime, Mappings: mappings,
 		Brokers: e.Brokers, DatasetRoot: e.DatasetRoot, APIURL: e.APIURL, Logger: e.cfg.Logger,
-		ProjectDir: e.cfg.ProjectDir, DataDir: e.cfg.DataDir,
+		ProjectDir: e.cfg.ProjectDir, DataDir: e.cfg.DataDir, SQLSocket: e.svc.lock != nil, // the data directory is ours
 	})
 	if err != nil {
 		return err

@@ -117,16 +117,18 @@ func Start(ctx context.Context, cfg Config, serve Serve, exclusive bool) (*Emula
 			return nil, err
 		}
 	}
-	if err := e.svc.publish(cfg.DataDir, e.APIURL); err != nil {
-		return nil, err
-	}
 	if serve.Mappings {
 		e.startMappings(runCtx, fns)
 	}
+	published := State{Brokers: e.Brokers, DatasetRoot: e.DatasetRoot, APIURL: e.APIURL}
 	if serve.Console {
 		if err := e.startConsole(ctx); err != nil {
 			return nil, err
 		}
+		published.SQLSocket = e.console.SQLSocket()
+	}
+	if err := e.svc.publish(cfg.DataDir, published); err != nil {
+		return nil, err
 	}
 	ok = true
 	cfg.Logger.Info("questlog emulator ready", "functions", len(fns), "api", e.APIURL, "lambda", e.LambdaURL, "console", e.ConsoleURL,

@@ -37,13 +37,17 @@ type services struct {
 	lock        *os.File
 }
 
-// state is written to <DataDir>/emulator.json by the process that owns the
-// embedded services, so other commands (invoke, show, replay) use them.
-type state struct {
+// State is written to <DataDir>/emulator.json by the process that owns the
+// embedded services, so other commands (invoke, show, replay, sql) use
+// them.
+type State struct {
 	PID         int      `json:"pid"`
 	Brokers     []string `json:"kafka_bootstrap_servers"`
 	DatasetRoot string   `json:"dataset_root"`
 	APIURL      string   `json:"api_url,omitempty"`
+	// SQLSocket is where the console's SQL engine answers questlog sql
+	// and report (see lake.ServeSocket).
+	SQLSocket string `json:"sql_socket,omitempty"`
 }
 
 func (s *services) Close() error {
@@ -137,17 +141,18 @@ func startServices(ctx context.Context, cfg *Config, exclusive, wantKafka, wantH
 }
 
 // publish records the services for other commands.
-func (s *services) publish(dataDir, apiURL string) error {
+func (s *services) publish(dataDir string, st State) error {
 	if s.lock == nil {
 		return nil
 	}
-	data, _ := json.MarshalIndent(state{PID: os.Getpid(), Brokers: s.brokers, DatasetRoot: s.datasetRoot, APIURL: apiURL}, "", "  ")
+	st.PID = os.Getpid()
+	data, _ := json.MarshalIndent(st, "", "  ")
 	return os.WriteFile(filepath.Join(dataDir, "emulator.json"), data, 0o644)
 }
 
 // lockDataDir takes the data directory's lock. If another process holds
 // it, it returns that process's published state instead.
-func lockDataDir(dir string) (*os.File, *state, error) {
+func lockDataDir(dir string) (*os.File, *State, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "emulator.lock"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, nil, err
@@ -158,7 +163,7 @@ func lockDataDir(dir string) (*os.File, *state, error) {
 		// a moment if we raced it.
 		for range 50 {
 			data, err := os.ReadFile(filepath.Join(dir, "emulator.json"))
-			var st state
+			var st State
 			if err == nil && json.Unmarshal(data, &st) == nil && st.PID > 0 {
 				return nil, &st, nil
 			}
@@ -174,15 +179,22 @@ func lockDataDir(dir string) (*os.File, *state, error) {
 // Running returns the published state of the emulator that owns dataDir,
 // if one is running.
 func Running(dataDir string) (brokers []string, datasetRoot, apiURL string, ok bool) {
+	st, ok := Published(dataDir)
+	return st.Brokers, st.DatasetRoot, st.APIURL, ok
+}
+
+// Published returns what the emulator that owns dataDir published, if
+// one is running.
+func Published(dataDir string) (State, bool) {
 	lock, owner, err := lockDataDir(dataDir)
 	if err != nil {
-		return nil, "", "", false
+		return State{}, false
 	}
 	if lock != nil {
 		lock.Close()
-		return nil, "", "", false
+		return State{}, false
 	}
-	return owner.Brokers, owner.DatasetRoot, owner.APIURL, true
+	return *owner, true
 }
 
 // unclaimed reports whether addr is the embedded service's address and

@@ -83,8 +83,11 @@ func (e *engine) run(ctx context.Context, req wire.Request, fn func(wire.Message
 			return e.fail(fmt.Errorf("answer to request %d while waiting for %d", m.ID, req.ID))
 		}
 		if m.Error != "" {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return ctx.Err()
+			case m.ChangesSession:
+				return fmt.Errorf("%w: %s", ErrChangesSession, m.Error)
 			}
 			return &QueryError{Message: m.Error, Refused: m.Refused}
 		}

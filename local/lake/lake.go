@@ -15,6 +15,10 @@
 // into the data directory before each query that reads them (only new
 // files are fetched: landed files never change); a file:// root is read in
 // place. Either way a query sees every file landed before it started.
+//
+// A running emulator lends its console's Client to the command line: a
+// SocketServer answers a Remote's questions on a unix socket in the data
+// directory, so that a one-shot command need not start an engine.
 package lake
 
 import (
@@ -249,7 +253,16 @@ type QueryOptions struct {
 	// the directory OutDir returns, as Parquet (DuckDB's COPY), instead of
 	// sending them.
 	ParquetTo string
+	// ReadOnly refuses, with ErrChangesSession and before it runs, a
+	// statement that would change the engine's session (CREATE, SET,
+	// INSERT, …): for questions that must leave no trace in an engine
+	// others share.
+	ReadOnly bool
 }
+
+// ErrChangesSession is a ReadOnly query's statement that would have
+// changed the engine's session; it did not run.
+var ErrChangesSession = errors.New("the query would change the SQL session")
 
 // Stream runs sql like Query, passing the columns, then the rows in
 // batches, as they come; total receives the number of rows produced.
@@ -270,7 +283,7 @@ func (c *Client) Stream(ctx context.Context, sql string, opts QueryOptions, colu
 	defer func() {
 		c.cfg.Logger.Debug("lake query", "refresh", t1.Sub(t0), "views", t2.Sub(t1), "engine", time.Since(t2))
 	}()
-	req := wire.Request{SQL: sql, Views: views, Variables: opts.Variables, MaxRows: opts.MaxRows}
+	req := wire.Request{SQL: sql, Views: views, Variables: opts.Variables, MaxRows: opts.MaxRows, ReadOnly: opts.ReadOnly}
 	if opts.ParquetTo != "" {
 		req.CopyTo, req.CopyFormat = opts.ParquetTo, "parquet"
 	}
@@ -313,12 +326,7 @@ func (c *Client) OutDir() (string, error) {
 
 func (c *Client) outDirLocked() (string, error) {
 	if c.outDir == "" {
-		base := filepath.Join(c.cfg.DataDir, "lake", "tmp")
-		if err := os.MkdirAll(base, 0o755); err != nil {
-			return "", err
-		}
-		removeOrphans(base)
-		dir, err := os.MkdirTemp(base, fmt.Sprintf("engine-%d-", os.Getpid()))
+		dir, err := PrivateDir(c.cfg.DataDir)
 		if err != nil {
 			return "", err
 		}
@@ -327,13 +335,25 @@ func (c *Client) outDirLocked() (string, error) {
 	return c.outDir, nil
 }
 
-// removeOrphans removes the private directories of clients whose process
-// is gone (killed before it could clean up).
+// PrivateDir makes a new directory for this process's temporary files
+// under dataDir. The caller removes it; should the process be killed
+// first, the next PrivateDir does.
+func PrivateDir(dataDir string) (string, error) {
+	base := filepath.Join(dataDir, "lake", "tmp")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", err
+	}
+	removeOrphans(base)
+	return os.MkdirTemp(base, fmt.Sprintf("pid-%d-", os.Getpid()))
+}
+
+// removeOrphans removes the private directories of processes that are
+// gone (killed before they could clean up).
 func removeOrphans(base string) {
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
 		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "engine-%d-", &pid); err == nil && pid > 0 && syscall.Kill(pid, 0) == syscall.ESRCH {
+		if _, err := fmt.Sscanf(e.Name(), "pid-%d-", &pid); err == nil && pid > 0 && syscall.Kill(pid, 0) == syscall.ESRCH {
 			os.RemoveAll(filepath.Join(base, e.Name()))
 		}
 	}
@@ -542,8 +562,11 @@ func (c *Client) startEngine(ctx context.Context, root *lakeRoot) error {
 	if err != nil {
 		return err
 	}
-	c.eng, err = startEngine(bin, root.dir, out)
-	return err
+	if c.eng, err = startEngine(bin, root.dir, out); err != nil {
+		return err
+	}
+	c.cfg.Logger.Debug("started the SQL engine", "pid", c.eng.cmd.Process.Pid, "lake", root.dir)
+	return nil
 }
 
 // isEvents reports whether a table holds events: its schema, read from

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -235,6 +237,30 @@ func TestCancel(t *testing.T) {
 	}
 	if res := query(t, c, "select 42"); res.Rows[0][0] != int64(42) && res.Rows[0][0] != int32(42) {
 		t.Errorf("next query: %v", res.Rows)
+	}
+}
+
+// The engine stops a running query and ends when its client is gone: a
+// killed emulator leaves no engine computing for nobody.
+func TestEngineEndsWithItsClient(t *testing.T) {
+	dir := t.TempDir()
+	engine := exec.Command(engineBin, "--lake", dir, "--out-dir", dir)
+	stdin, err := engine.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- engine.Wait() }()
+	defer engine.Process.Kill()
+	io.WriteString(stdin, `{"id": 1, "sql": "select count(*) from range(1000000000000) a"}`+"\n")
+	stdin.Close()
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		t.Fatal("the engine still runs the query of a client that is gone")
 	}
 }
 

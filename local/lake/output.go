@@ -19,18 +19,21 @@ import (
 // Formats are the output formats of Write.
 var Formats = []string{"table", "csv", "json", "jsonl", "parquet"}
 
-// Output says how Write writes a result.
+// Output says how Write runs a query and writes its result.
 type Output struct {
 	// Format is one of Formats. Default: table.
-	Format string
+	Format string `json:"format,omitempty"`
 	// MaxRows bounds the rows of a table (the rest are counted, and a line
 	// says so); 0 prints every row. Other formats write every row.
-	MaxRows int
+	MaxRows int `json:"max_rows,omitempty"`
 	// Truncate cuts table values longer than this many characters; 0
 	// never cuts.
-	Truncate int
+	Truncate int `json:"truncate,omitempty"`
 	// Variables are set before the query runs (see QueryOptions).
-	Variables map[string]string
+	Variables map[string]string `json:"variables,omitempty"`
+	// ReadOnly refuses statements that would change the session (see
+	// QueryOptions).
+	ReadOnly bool `json:"-"`
 }
 
 // CheckFormat returns an error for an unknown format.
@@ -51,7 +54,7 @@ func (c *Client) Write(ctx context.Context, w io.Writer, sql string, out Output)
 	if err := CheckFormat(out.Format); err != nil {
 		return err
 	}
-	opts := QueryOptions{Variables: out.Variables}
+	opts := QueryOptions{Variables: out.Variables, ReadOnly: out.ReadOnly}
 	if out.Format == "parquet" {
 		return c.writeParquet(ctx, w, sql, opts)
 	}
@@ -94,6 +97,46 @@ func WriteResult(w io.Writer, res *Result, out Output) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// WriteTables writes the table list (Tables) as rows: name, rows, files,
+// bytes and number of columns.
+func (c *Client) WriteTables(ctx context.Context, w io.Writer, out Output) error {
+	list, err := c.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	res := &Result{Columns: []Column{{Name: "table", Type: "VARCHAR"}, {Name: "rows", Type: "BIGINT"},
+		{Name: "files", Type: "BIGINT"}, {Name: "bytes", Type: "BIGINT"}, {Name: "columns", Type: "BIGINT"}}}
+	for _, t := range list {
+		res.Rows = append(res.Rows, []any{t.Name, t.Rows, int64(t.Files), t.Bytes, int64(len(t.Columns))})
+	}
+	res.Total = int64(len(res.Rows))
+	return WriteResult(w, res, out)
+}
+
+// WriteSchema writes the columns of a table and their types.
+func (c *Client) WriteSchema(ctx context.Context, w io.Writer, table string, out Output) error {
+	if table == "" {
+		return errors.New("name a table, e.g. extracted_events")
+	}
+	const columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
+	res, err := c.Query(ctx, columns+" AND table_name = "+SQLString(table)+" ORDER BY ordinal_position")
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) == 0 {
+		names, err := c.Query(ctx, "SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main' ORDER BY 1")
+		if err != nil {
+			return err
+		}
+		var list []string
+		for _, r := range names.Rows {
+			list = append(list, fmt.Sprint(r[0]))
+		}
+		return fmt.Errorf("no table %q; the tables are: %s", table, strings.Join(list, ", "))
+	}
+	return WriteResult(w, res, out)
 }
 
 func newRowWriter(w *bufio.Writer, out Output) rowWriter {

@@ -1,8 +1,10 @@
 package lakebench_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/questlog/questlog/internal/event"
 	"github.com/questlog/questlog/internal/sink"
 	"github.com/questlog/questlog/internal/store"
+	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/hdfs"
 	"github.com/questlog/questlog/local/lake"
 	"github.com/questlog/questlog/local/loadgen"
@@ -74,7 +78,10 @@ func runQuery(db *sql.DB, q string) (int, error) {
 //     queries;
 //   - duckdb-cold: DuckDB in a new process (as `duckdb -c`), beside
 //   - cli: the questlog sql command, a new process each time (the mirror
-//     warm).
+//     warm), with no emulator running: it starts its own engine; and
+//   - cli-emulator: the same command beside a running emulator (`questlog
+//     start` on another data directory, its console's engine warm), which
+//     answers it.
 func BenchmarkGroupBy1M(b *testing.B) {
 	ctx := context.Background()
 	dataDir := b.TempDir()
@@ -104,6 +111,9 @@ func BenchmarkGroupBy1M(b *testing.B) {
 		b.Fatalf("build questlog: %v\n%s", err, out)
 	}
 	cliArgs := []string{"sql", "--format", "csv", "--data-dir", dataDir, "--parameter-overrides", "DatasetRoot=" + root, groupBy}
+	emuDir := startEmulator(b, cli, projectDir, root)
+	emuArgs := []string{"sql", "--format", "csv", "--data-dir", emuDir, groupBy}
+	checkAnsweredByEmulator(b, cli, projectDir, emuArgs)
 
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -127,7 +137,7 @@ func BenchmarkGroupBy1M(b *testing.B) {
 		b.Fatalf("DuckDB directly: %d groups, questlog: %d", n, len(want.Rows))
 	}
 
-	var direct_, client_, cold_, cli_ []time.Duration
+	var direct_, client_, cold_, cli_, emu_ []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
@@ -148,21 +158,82 @@ func BenchmarkGroupBy1M(b *testing.B) {
 		}
 		cold_ = append(cold_, time.Since(start))
 
-		start = time.Now()
-		cmd := exec.Command(cli, cliArgs...)
-		cmd.Dir = projectDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("questlog sql: %v\n%s", err, out)
-		}
-		cli_ = append(cli_, time.Since(start))
+		cli_ = append(cli_, runCLI(b, cli, projectDir, cliArgs))
+		emu_ = append(emu_, runCLI(b, cli, projectDir, emuArgs))
 	}
-	d, c, dc, q := median(direct_), median(client_), median(cold_), median(cli_)
+	d, c, dc, q, qe := median(direct_), median(client_), median(cold_), median(cli_), median(emu_)
 	b.ReportMetric(ms(d), "ms-duckdb")
 	b.ReportMetric(ms(c), "ms-client")
 	b.ReportMetric(ms(dc), "ms-duckdb-cold")
 	b.ReportMetric(ms(q), "ms-cli")
+	b.ReportMetric(ms(qe), "ms-cli-emulator")
 	b.ReportMetric(float64(c)/float64(d), "client/duckdb")
 	b.ReportMetric(float64(q)/float64(dc), "cli/duckdb-cold")
+	b.ReportMetric(float64(qe)/float64(dc), "cli-emulator/duckdb-cold")
+}
+
+// runCLI runs questlog and returns how long it took.
+func runCLI(b *testing.B, cli, projectDir string, args []string) time.Duration {
+	start := time.Now()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir = projectDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("questlog %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return time.Since(start)
+}
+
+// startEmulator runs `questlog start` on free ports and a data directory
+// of its own, reading root, until the benchmark ends; it returns the data
+// directory once the emulator published its SQL socket.
+func startEmulator(b *testing.B, cli, projectDir, root string) string {
+	dir := b.TempDir()
+	cmd := exec.Command(cli, "start", "--data-dir", dir, "--port", "0", "--lambda-port", "0", "--kafka-port", "0",
+		"--hdfs-port", "0", "--console-port", "0", "--log-level", "warn", "--parameter-overrides", "DatasetRoot="+root)
+	cmd.Dir = projectDir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	b.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(time.Minute):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var st emulator.State
+		data, err := os.ReadFile(filepath.Join(dir, "emulator.json"))
+		if err == nil && json.Unmarshal(data, &st) == nil && st.SQLSocket != "" {
+			return dir
+		}
+		select {
+		case err := <-exited:
+			b.Fatalf("questlog start exited: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("questlog start published no SQL socket in 5 minutes:\n%s", out.String())
+		}
+	}
+}
+
+// checkAnsweredByEmulator runs the command once, warming the emulator's
+// engine and mirror, and fails unless the emulator answered it.
+func checkAnsweredByEmulator(b *testing.B, cli, projectDir string, args []string) {
+	cmd := exec.Command(cli, append(args, "--log-level", "debug")...)
+	cmd.Dir = projectDir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("answered by the running emulator's SQL engine")) || bytes.Contains(out, []byte(`msg="started the SQL engine"`)) {
+		b.Fatalf("questlog sql beside the emulator did not ask it: %v\n%s", err, out)
+	}
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -109,6 +109,25 @@ func checkType(t duckdb.StmtType) error {
 	return refuse(fmt.Sprintf("statements of this kind (DuckDB statement type %d) are refused: the engine reads the lake and writes nothing", t))
 }
 
+// readsOnly reports whether a prepared statement of type t only reads: a
+// query (DESCRIBE, SHOW and SUMMARIZE are queries), or an EXPLAIN that
+// does not run its statement.
+func readsOnly(t duckdb.StmtType, text string) bool {
+	switch t {
+	case duckdb.STATEMENT_TYPE_SELECT:
+		return true
+	case duckdb.STATEMENT_TYPE_EXPLAIN:
+		words := sqltext.Keywords(text, 2)
+		return len(words) < 2 || words[1] != "ANALYZE"
+	}
+	return false
+}
+
+// sessionChange is a statement a read-only request may not run.
+type sessionChange string
+
+func (s sessionChange) Error() string { return string(s) }
+
 // refusedError is a statement the engine will not run.
 type refusedError string
 

@@ -31,6 +31,7 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 		mu      sync.Mutex
 		running int64
 		cancel  context.CancelFunc
+		gone    bool // the client: nobody waits for answers
 	)
 	readErr := make(chan error, 1)
 	go func() {
@@ -42,6 +43,14 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 				if !errors.Is(err, io.EOF) {
 					readErr <- fmt.Errorf("read request: %w", err)
 				}
+				// The client is gone (it may have been killed while a
+				// query ran): stop the running request.
+				mu.Lock()
+				gone = true
+				if cancel != nil {
+					cancel()
+				}
+				mu.Unlock()
 				return
 			}
 			if req.Cancel != 0 {
@@ -59,11 +68,15 @@ func serve(e *engine, r io.Reader, w io.Writer) error {
 		ctx, stop := context.WithCancel(context.Background())
 		mu.Lock()
 		running, cancel = req.ID, stop
+		if gone {
+			stop()
+		}
 		mu.Unlock()
 		e.viewsReset = false
 		if err := e.answer(ctx, req, out); err != nil {
 			var refused refusedError
-			msg := wire.Message{ID: req.ID, Error: err.Error(), Refused: errors.As(err, &refused), ViewsReset: e.viewsReset}
+			var changes sessionChange
+			msg := wire.Message{ID: req.ID, Error: err.Error(), Refused: errors.As(err, &refused), ChangesSession: errors.As(err, &changes), ViewsReset: e.viewsReset}
 			if ctx.Err() != nil {
 				msg.Error = "query cancelled"
 			}
@@ -106,6 +119,9 @@ func (e *engine) answer(ctx context.Context, req wire.Request, out *writer) erro
 	if err := e.defineViews(ctx, req.Views); err != nil {
 		return err
 	}
+	// The variables last as long as the request: the next one, perhaps
+	// another client's, starts without them.
+	defer e.resetVariables(req.Variables)
 	for _, name := range slices.Sorted(maps.Keys(req.Variables)) {
 		if err := e.exec(ctx, "SET VARIABLE "+ident(name)+" = "+req.Variables[name]); err != nil {
 			return err
@@ -117,7 +133,7 @@ func (e *engine) answer(ctx context.Context, req wire.Request, out *writer) erro
 	}
 	for i, text := range stmts {
 		last := i == len(stmts)-1
-		stmt, err := e.prepare(ctx, text)
+		stmt, err := e.prepare(ctx, text, req.ReadOnly)
 		if err != nil {
 			return err
 		}
@@ -138,8 +154,8 @@ func (e *engine) answer(ctx context.Context, req wire.Request, out *writer) erro
 }
 
 // prepare prepares one statement after checking it is one, and one the
-// engine allows.
-func (e *engine) prepare(ctx context.Context, text string) (*duckdb.Stmt, error) {
+// engine allows (one that only reads, if readOnly).
+func (e *engine) prepare(ctx context.Context, text string, readOnly bool) (*duckdb.Stmt, error) {
 	if err := checkWords(text); err != nil {
 		return nil, err
 	}
@@ -159,6 +175,9 @@ func (e *engine) prepare(ctx context.Context, text string) (*duckdb.Stmt, error)
 	if err == nil {
 		err = checkType(t)
 	}
+	if err == nil && readOnly && !readsOnly(t, text) {
+		err = sessionChange(fmt.Sprintf("%q would change the session; this request may only read", abbreviate(text)))
+	}
 	if err != nil {
 		stmt.Close()
 		return nil, err
@@ -175,6 +194,13 @@ func abbreviate(s string) string {
 		return s[:57] + "..."
 	}
 	return s
+}
+
+// resetVariables unsets the variables a request set.
+func (e *engine) resetVariables(vars map[string]string) {
+	for name := range vars {
+		e.exec(context.Background(), "RESET VARIABLE "+ident(name))
+	}
 }
 
 func (e *engine) exec(ctx context.Context, text string) error {

@@ -30,6 +30,10 @@ type Request struct {
 	CopyFormat string `json:"copy_format,omitempty"`
 	// Cancel, if nonzero, interrupts the request with this ID.
 	Cancel int64 `json:"cancel,omitempty"`
+	// ReadOnly refuses, before it runs, a statement that would change the
+	// session (CREATE, SET, INSERT, …): the answer is then an Error with
+	// ChangesSession. For an engine that others share.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // View is a lake table as a view.
@@ -58,6 +62,9 @@ type Message struct {
 	// own for a refused statement (Refused is then true).
 	Error   string `json:"error,omitempty"`
 	Refused bool   `json:"refused,omitempty"`
+	// ChangesSession says the Error is a ReadOnly request's statement
+	// that would have changed the session; it did not run.
+	ChangesSession bool `json:"changes_session,omitempty"`
 	// ViewsReset, on the last message, says the request's statements may
 	// have dropped or replaced views (CREATE, DROP, ALTER): the engine
 	// forgot which lake views it has, and the client should send the
