@@ -63,6 +63,8 @@ bench: testdeps ## Run the benchmarks and print issue 12's table, old beside new
 	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'APIPath' -benchtime 1x -count 3 $(call bench_profile,apipath) ./local/e2e | tee -a $(BENCH_OUT)
 	@echo "== replay vs DuckDB, whole stack, fresh clone"
 	$(if $(PROFILE),FUNCTION_TAGS=$(comma)pprof) $(BENCH) -bench 'Replay|Loadgen|FreshClone' -benchtime 1x $(call bench_profile,e2e) ./local/e2e | tee -a $(BENCH_OUT)
+	@echo "== landing one batch into a dataset of 10, 1,000 and 20,000 files (file:// and HDFS)"
+	$(BENCH) -bench Land -benchtime 2s ./internal/sink | tee -a $(BENCH_OUT)
 	@echo "== questlog sql: a group-by over 1M rows of extracted_events on HDFS (mirror warm), through the engine that stays up and as one command beside a running emulator or alone, vs DuckDB itself on the same files"
 	$(BENCH) -bench GroupBy1M -benchtime 10x ./local/lake/lakebench | tee -a $(BENCH_OUT)
 	@echo "== loadgen at full speed with the console open in Chromium vs no page open"

@@ -2,7 +2,8 @@ package event
 
 // Row is an event as one Parquet row: the event's fields as typed columns,
 // plus where the record sat in Kafka. Empty optional fields are written as
-// NULL. The column names are the schema documented in the README.
+// NULL, except a purchase's price: a free item costs 0, which is not
+// unknown. The column names are the schema documented in the README.
 type Row struct {
 	EventID       string `parquet:"event_id"`
 	EventType     string `parquet:"event_type,dict"`
@@ -16,7 +17,7 @@ type Row struct {
 	ItemName   string `parquet:"item_name,optional,dict"`
 	ItemRarity string `parquet:"item_rarity,optional,dict"`
 	Quantity   int64  `parquet:"quantity,optional"`
-	PriceCents int64  `parquet:"price_cents,optional"`
+	PriceCents *int64 `parquet:"price_cents,optional"`
 	Currency   string `parquet:"currency,optional,dict"`
 	StoreID    string `parquet:"store_id,optional,dict"`
 	CartID     string `parquet:"cart_id,optional"`
@@ -53,7 +54,7 @@ func NewRow(e *Event, src Source) Row {
 		ItemName:       e.ItemName,
 		ItemRarity:     e.ItemRarity,
 		Quantity:       e.Quantity,
-		PriceCents:     e.PriceCents,
+		PriceCents:     price(e),
 		Currency:       e.Currency,
 		StoreID:        e.StoreID,
 		CartID:         e.CartID,
@@ -66,4 +67,14 @@ func NewRow(e *Event, src Source) Row {
 		KafkaOffset:    src.Offset,
 		KafkaTimestamp: src.Timestamp,
 	}
+}
+
+// price is a purchase's price_cents, 0 included (the wire leaves a 0
+// out), and nil on other events.
+func price(e *Event) *int64 {
+	if e.PriceCents == 0 && e.EventType != TypePurchaseItem && e.EventType != TypePurchaseSword {
+		return nil
+	}
+	cents := e.PriceCents // a copy: a pointer into e would keep e on the heap
+	return &cents
 }

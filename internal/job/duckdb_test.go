@@ -115,8 +115,10 @@ func TestAbsentOptionalColumnsAreNull(t *testing.T) {
 		UserName: "divya", GuildName: "masadons", ItemType: "shield", ItemName: "Oak Shield", ItemRarity: "common", Quantity: 2, PriceCents: 2400,
 		Currency: "gold", StoreID: "web", CartID: "c-1", RemoteIP: "203.0.113.7", UserAgent: "curl/8.5.0", Host: "localhost:3000",
 	}
+	free := full
+	free.EventID, free.PriceCents = "free", 0 // a price of 0 is a price, not NULL
 	var msgs []kafka.Message
-	for _, e := range []event.Event{empty("e0"), full, empty("e2"), empty("e3"), empty("e4")} {
+	for _, e := range []event.Event{empty("e0"), full, empty("e2"), empty("e3"), free, empty("e4")} {
 		msgs = append(msgs, kafka.Message{Value: mustJSON(t, e)})
 	}
 	// Dead letters: a key, then none (NULL kafka_key).
@@ -145,6 +147,10 @@ func TestAbsentOptionalColumnsAreNull(t *testing.T) {
 		if got[0][c] != "4" {
 			t.Errorf("%s is NULL in %v of the 4 rows without it", c, got[0][c])
 		}
+	}
+	prices := duckdb(t, fmt.Sprintf("SELECT event_id, price_cents FROM read_parquet('%s') WHERE price_cents IS NOT NULL ORDER BY event_id", filepath.Join(dir, "extracted_events", "*", "*.parquet")))
+	if fmt.Sprint(prices) != "[map[event_id:free price_cents:0] map[event_id:full price_cents:2400]]" {
+		t.Errorf("prices = %v, want free at 0 and full at 2400", prices)
 	}
 	dead := duckdb(t, fmt.Sprintf("SELECT count(*) FILTER (WHERE kafka_key IS NULL) AS keyless FROM read_parquet('%s')", filepath.Join(dir, "_rejected", "*", "*", "*.parquet")))
 	if dead[0]["keyless"] != "4" {

@@ -8,15 +8,56 @@
 // How exactly-once works: all writes of one (dataset, topic, partition) are
 // serialized by a store lock (flock locally, an HDFS lease on HDFS), both
 // released if the holder dies. Under the lock, the offset ranges already
-// landed are recovered from the file names; a record inside one of them was
-// handled before (landed, or dropped by the job's filter, which decides the
-// same way every time) and is skipped. The rest are written in offset order,
-// each file under a temporary name and renamed into place. A file holds a
-// run of rows that share a date and straddle no landed range, so landed
-// ranges never overlap: redelivering any batch, an overlapping one with
-// other boundaries, or an older one after a newer (a replay beside the live
-// mapping) neither duplicates nor loses a row, and a crash between two
-// renames leaves only whole files.
+// landed are known (see below); a record inside one of them was handled
+// before (landed, or dropped by the job's filter, which decides the same
+// way every time) and is skipped. The rest are written in offset order,
+// each file under a temporary name and renamed into place, never over
+// another file. A file holds a run of rows that share a date and straddle
+// no landed range, so landed ranges never overlap: redelivering any batch,
+// an overlapping one with other boundaries, or an older one after a newer
+// (a replay beside the live mapping) neither duplicates nor loses a row,
+// and a crash between two renames leaves only whole files.
+//
+// The file names are the truth about what landed: Hive, Spark, DuckDB and
+// the lake read them. But listing every file of a dataset under the lock on
+// every batch costs more the more files it holds, tens of thousands a day
+// under load. So each partition keeps a journal beside its lock,
+// <dataset>/_locks/<topic>+<partition>.<id>.landed, a write-ahead log of
+// the files its landings rename into place (format in journal.go):
+//
+//   - A Land appends one record, the names of the files it is about to
+//     rename, in order; the append is durable before the first rename.
+//   - The next holder checks the last record: if its last file is in place,
+//     that landing finished (it renames in order); if not, it died or failed
+//     midway and the holder rebuilds the journal (below). Every earlier
+//     record was checked by the holder that appended the next one.
+//   - A record names its own offset in the journal, so bytes that an
+//     appender which died left behind, and that HDFS only shows once the
+//     next appender has recovered the file, shift every later record off
+//     its offset: caught, and rebuilt.
+//   - A sink keeps each partition's ranges between calls (a warm execution
+//     environment lands batch after batch) and knows the journal unchanged
+//     while it has the size the sink left it at; otherwise it reads only
+//     what was appended since. A landing costs the same whatever the
+//     dataset holds.
+//
+// Rebuilding is the listing: when the journal is missing (a new partition,
+// a dataset landed before journals, a journal deleted by hand), damaged,
+// doubled, or its last landing did not finish, the ranges are read from the
+// file names, the temporary files of the landing that died are removed, and
+// a new journal holding the ranges is written under a temporary name,
+// renamed into place, and only then the old ones are deleted. A journal
+// grown past twice its snapshot plus Sink.JournalSlack is compacted the
+// same way from its ranges, so a cold sink reads little. A crash at any
+// step of this leaves the old journal or the new one in force, or both,
+// which the next reader rebuilds; sinktest kills a landing at every step.
+//
+// The journal is questlog's record of what it landed, and assumes nothing
+// else lands or deletes a partition's files. A file deleted by hand stays
+// landed (a replay does not land its records again) and one added by hand
+// goes unnoticed, unless it is the partition's latest file. To make the
+// sink read the names again, delete the partition's journal, or every
+// _locks/*.landed of the dataset: the next landing rebuilds it.
 //
 // A batch is taken to hold every record of its partition between its first
 // and last offsets, as a Kafka batch does.
@@ -52,10 +93,21 @@ type Record[T any] struct {
 	Row    T
 }
 
-// Sink writes datasets into a store.
+// Sink writes datasets into a store. It keeps each partition's landed
+// ranges between calls (a function's warm execution environment lands
+// batch after batch), checked against the partition's journal under its
+// lock.
 type Sink struct {
 	store store.Store
 	log   *slog.Logger
+
+	// JournalSlack is how many bytes of land records a partition's
+	// journal gathers beyond twice its snapshot before it is compacted
+	// into a new one; zero means 64 KiB.
+	JournalSlack int64
+
+	mu       sync.Mutex
+	journals map[string]*journal // by dataset/topic+partition
 }
 
 // New returns a sink writing to st.
@@ -122,25 +174,37 @@ func Land[T any](ctx context.Context, s *Sink, dataset, topic string, partition 
 			s.log.Warn("releasing dataset lock failed", "dataset", dataset, "partition", key, "err", err)
 		}
 	}()
-	if err := s.removeTemp(ctx, dataset, key); err != nil {
-		return Landed{}, err
-	}
-	landed, err := s.ranges(ctx, dataset, topic, partition)
+	j, err := s.landedRanges(ctx, dataset, topic, partition)
 	if err != nil {
-		return Landed{}, err
+		return Landed{}, fmt.Errorf("land %s %s: %w", dataset, key, err)
 	}
-	pending := uncovered(landed, records)
+	pending := uncovered(j.landed, records)
 	result := Landed{Skipped: len(records) - len(pending)}
-	for len(pending) > 0 {
-		file := run(landed, pending)
-		name, err := writeFile(ctx, s.store, dataset, key, file)
-		if err != nil {
+	if len(pending) == 0 {
+		return result, nil
+	}
+	var files [][]Record[T]
+	var names []string
+	for rest := pending; len(rest) > 0; {
+		file := run(j.landed, rest)
+		files = append(files, file)
+		names = append(names, landedName(topic, partition, file[0].Date, file[0].Offset, file[len(file)-1].Offset))
+		rest = rest[len(file):]
+	}
+	if err := j.intend(ctx, s.store, names); err != nil {
+		s.forget(dataset, key)
+		return result, fmt.Errorf("land %s %s: journal: %w", dataset, key, err)
+	}
+	for i, file := range files {
+		name := dataset + "/" + names[i]
+		if err := writeFile(ctx, s.store, dataset, key, name, file); err != nil {
+			s.forget(dataset, key)
 			return result, fmt.Errorf("land %s %s offsets %d-%d: %w", dataset, key, file[0].Offset, file[len(file)-1].Offset, err)
 		}
 		result.Files = append(result.Files, name)
 		result.Rows += len(file)
-		pending = pending[len(file):]
 	}
+	j.landedAll(names)
 	return result, nil
 }
 
@@ -242,12 +306,12 @@ func (s *Sink) removeTemp(ctx context.Context, dataset, key string) error {
 	return nil
 }
 
-func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, run []Record[T]) (string, error) {
-	first, last := run[0].Offset, run[len(run)-1].Offset
+// writeFile writes run under a temporary name and renames it to final.
+func writeFile[T any](ctx context.Context, st store.Store, dataset, key, final string, run []Record[T]) error {
 	tmp := fmt.Sprintf("%s/_tmp/%s+%s.parquet", dataset, key, randomSuffix())
 	w, err := st.Create(ctx, tmp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	// The Parquet writer writes page by page; batch that into few large
 	// writes (syscalls locally, packets on HDFS).
@@ -255,20 +319,17 @@ func writeFile[T any](ctx context.Context, st store.Store, dataset, key string, 
 	if err := Encode(buf, run); err != nil {
 		w.Close()
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
 	if err := errors.Join(buf.Flush(), w.Close()); err != nil {
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
-	topic, partition, _ := strings.Cut(key, "+")
-	p, _ := strconv.ParseInt(partition, 10, 32)
-	final := fmt.Sprintf("%s/dt=%s/%s", dataset, dateOf(run[0].Date), FileName(topic, int32(p), first, last))
 	if err := st.Rename(ctx, tmp, final); err != nil {
 		st.Remove(ctx, tmp)
-		return "", err
+		return err
 	}
-	return final, nil
+	return nil
 }
 
 // Compression is the codec of every column: zstd at its fastest level

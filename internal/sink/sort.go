@@ -16,6 +16,33 @@ func (rs ranges) sort() {
 	slices.SortFunc(rs, func(a, b offsetRange) int { return cmp.Compare(a.first, b.first) })
 }
 
+// add adds r, merged with every range it overlaps or touches: rs stays
+// sorted and disjoint, and covers the same offsets as the files it was
+// made of (so the lookups below answer the same).
+func (rs *ranges) add(r offsetRange) {
+	s := *rs
+	if n := len(s); n == 0 || s[n-1].last < r.first-1 { // the usual case: the next batch
+		*rs = append(s, r)
+		return
+	}
+	from, _ := slices.BinarySearchFunc(s, r.first-1, func(x offsetRange, off int64) int { return cmp.Compare(x.last, off) })
+	to, _ := slices.BinarySearchFunc(s, r.last+2, func(x offsetRange, off int64) int { return cmp.Compare(x.first, off) })
+	if from < to {
+		r = offsetRange{min(r.first, s[from].first), max(r.last, s[to-1].last)}
+	}
+	*rs = slices.Replace(s, from, to, r)
+}
+
+// merged returns the union of rs as sorted disjoint ranges.
+func (rs ranges) merged() ranges {
+	rs.sort()
+	var out ranges
+	for _, r := range rs {
+		out.add(r)
+	}
+	return out
+}
+
 // after returns the index of the first range starting after off.
 func (rs ranges) after(off int64) int {
 	i, _ := slices.BinarySearchFunc(rs, off, func(r offsetRange, off int64) int {

@@ -86,6 +86,18 @@ func (s *FileStore) Create(_ context.Context, name string) (io.WriteCloser, erro
 	return syncOnClose{f}, nil
 }
 
+func (s *FileStore) Append(_ context.Context, name string) (io.WriteCloser, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, err
+	}
+	return syncOnClose{f}, nil
+}
+
 type syncOnClose struct{ *os.File }
 
 func (f syncOnClose) Close() error {

@@ -24,6 +24,10 @@ import (
 // (it backs off from a failed host for five seconds and keeps a broken
 // connection after a read error), so every call that fails below the RPC
 // layer is retried on a fresh client until ctx is done.
+//
+// Every NameNode round trip counts (a landing makes fifteen): Create,
+// Rename and Lock try the operation first and make missing parent
+// directories only when HDFS answers that they are missing.
 type HDFSStore struct {
 	addr, root, user string
 
@@ -186,22 +190,107 @@ func (s *HDFSStore) Create(ctx context.Context, name string) (io.WriteCloser, er
 	}
 	var w *hdfs.FileWriter
 	err = s.do(ctx, func(c *hdfs.Client) error {
-		if err := c.MkdirAll(path.Dir(p), 0o755); err != nil {
-			return err
-		}
-		w, err = c.Create(p)
-		if errors.Is(err, fs.ErrExist) { // truncate, as promised; rare
-			if err := c.Remove(p); err != nil {
-				return err
-			}
-			w, err = c.Create(p)
-		}
+		w, err = create(c, p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// create creates p with one create RPC where it can: unlike the Go
+// client's Create it asks nothing first, and it makes p's parents only
+// when create says they are missing. An existing file is replaced, as
+// Create promises (rare).
+func create(c *hdfs.Client, p string) (*hdfs.FileWriter, error) {
+	d, err := c.ServerDefaults() // fetched once per client
+	if err != nil {
+		return nil, err
+	}
+	w, err := c.CreateFile(p, d.Replication, d.BlockSize, 0o644)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = c.MkdirAll(path.Dir(p), 0o755)
+	case errors.Is(err, fs.ErrExist):
+		err = c.Remove(p)
+	default:
+		return w, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.CreateFile(p, d.Replication, d.BlockSize, 0o644)
+}
+
+// Append waits while another writer holds the file's lease: callers
+// serialize appenders, so that writer died, and HDFS hands its lease on
+// after the soft limit.
+func (s *HDFSStore) Append(ctx context.Context, name string) (io.WriteCloser, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.appendWaiting(ctx, p, false)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", name, err)
+	}
+	return w, nil
+}
+
+// appendWaiting opens p for append, waiting while another client holds its
+// lease; with create, a missing p is created first.
+func (s *HDFSStore) appendWaiting(ctx context.Context, p string, create bool) (io.WriteCloser, error) {
+	wait := 20 * time.Millisecond
+	for {
+		var w leasedWriter
+		err := s.do(ctx, func(c *hdfs.Client) error {
+			var err error
+			w = leasedWriter{s: s, c: c}
+			w.FileWriter, err = c.Append(p)
+			if create && errors.Is(err, fs.ErrNotExist) {
+				if err := c.MkdirAll(path.Dir(p), 0o755); err != nil {
+					return err
+				}
+				if err := c.CreateEmptyFile(p); err != nil && !errors.Is(err, fs.ErrExist) {
+					return err
+				}
+				w.FileWriter, err = c.Append(p)
+			}
+			return err
+		})
+		if err == nil {
+			return w, nil
+		}
+		if !leaseHeld(err) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("held by another writer: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+// leasedWriter is a file open for append. A file whose Close failed stays
+// leased to this client, which would renew the lease for as long as it
+// lives and so hold off every later appender, the client itself included:
+// the client is dropped instead, and HDFS hands the file on after the soft
+// limit.
+type leasedWriter struct {
+	*hdfs.FileWriter
+	s *HDFSStore
+	c *hdfs.Client
+}
+
+func (w leasedWriter) Close() error {
+	err := w.FileWriter.Close()
+	if err != nil {
+		w.s.drop(w.c)
+	}
+	return err
 }
 
 func (s *HDFSStore) Rename(ctx context.Context, from, to string) error {
@@ -219,6 +308,15 @@ func (s *HDFSStore) Rename(ctx context.Context, from, to string) error {
 		if _, err := c.Stat(dst); err == nil {
 			return fmt.Errorf("rename %s to %s: %w", from, to, fs.ErrExist)
 		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		err := c.Rename(src, dst)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		// The source or the destination's directory is missing: make the
+		// directory, only if the source is there.
+		if _, err := c.Stat(src); err != nil {
 			return err
 		}
 		if err := c.MkdirAll(path.Dir(dst), 0o755); err != nil {
@@ -277,38 +375,15 @@ func (s *HDFSStore) Lock(ctx context.Context, name string) (func() error, error)
 	if !tryLockCtx(ctx, local) {
 		return nil, fmt.Errorf("lock %s: %w", name, ctx.Err())
 	}
-	wait := 20 * time.Millisecond
-	for {
-		var w *hdfs.FileWriter
-		err := s.do(ctx, func(c *hdfs.Client) error {
-			if err := c.MkdirAll(path.Dir(p), 0o755); err != nil {
-				return err
-			}
-			if err := c.CreateEmptyFile(p); err != nil && !errors.Is(err, fs.ErrExist) {
-				return err
-			}
-			var err error
-			w, err = c.Append(p)
-			return err
-		})
-		if err == nil {
-			return func() error {
-				defer local.Unlock()
-				return w.Close()
-			}, nil
-		}
-		if !leaseHeld(err) {
-			local.Unlock()
-			return nil, fmt.Errorf("lock %s: %w", name, err)
-		}
-		select {
-		case <-ctx.Done():
-			local.Unlock()
-			return nil, fmt.Errorf("lock %s: held by another writer: %w", name, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 500*time.Millisecond)
+	w, err := s.appendWaiting(ctx, p, true)
+	if err != nil {
+		local.Unlock()
+		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
+	return func() error {
+		defer local.Unlock()
+		return w.Close()
+	}, nil
 }
 
 // leaseHeld reports whether an append failed because another client holds

@@ -113,3 +113,56 @@ func killConnections(t *testing.T, st store.Store) {
 		t.Logf("close: %v", err)
 	}
 }
+
+// An appender that died holding the file (its client stopped renewing the
+// lease) does not block the next one for good: Append waits until HDFS
+// recovers the lease, keeps what the dead one's DataNode acknowledged, and
+// appends after it.
+func TestHDFSAppendAfterADeadAppender(t *testing.T) {
+	srv := startHDFS(t, t.TempDir(), "127.0.0.1:0")
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dead := openHDFS(t, srv.NameNodeAddr(), "/logs")
+	w, err := dead.Create(ctx, "j")
+	if err == nil {
+		_, err = w.Write([]byte("whole\n"))
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = dead.Append(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("torn"))
+	w.(interface{ Flush() error }).Flush()
+	killConnections(t, dead)
+
+	alive := openHDFS(t, srv.NameNodeAddr(), "/logs")
+	w, err = alive.Append(ctx, "j")
+	if err != nil {
+		t.Fatalf("append after a dead appender: %v", err)
+	}
+	if _, err := w.Write([]byte("next\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := alive.Open(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := make([]byte, f.Size())
+	if _, err := f.ReadAt(got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(got); s != "whole\nnext\n" && s != "whole\ntornnext\n" {
+		t.Fatalf("file holds %q", s)
+	}
+}

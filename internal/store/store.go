@@ -26,6 +26,12 @@ type Store interface {
 	// Create creates or truncates a file, creating missing parent
 	// directories. The data is durable once Close returns nil.
 	Create(ctx context.Context, name string) (io.WriteCloser, error)
+	// Append opens an existing file for appending; a missing file is an
+	// error wrapping fs.ErrNotExist. The data is durable once Close returns
+	// nil. Callers serialize a file's appenders (under a lock); the next
+	// appender after one that died waits until the store lets the dead
+	// one's writer go (HDFS recovers its lease) or ctx is done.
+	Append(ctx context.Context, name string) (io.WriteCloser, error)
 	// Rename moves a file into place atomically, creating missing parent
 	// directories of to. It fails with an error wrapping fs.ErrExist if to
 	// exists, and never overwrites.

@@ -141,7 +141,7 @@ func batchBreakdown(w io.Writer, r Results) {
 		{"4-record-decode", "function: decode each record (base64, event JSON)"},
 		{"5-munge", "function: munge (MungeFunction, filters)"},
 		{"6-parquet", "function: encode Parquet (zstd)"},
-		{"7-land-with-parquet", "function: land (lock, list, write, fsync, rename)"},
+		{"7-land-with-parquet", "function: land (lock, journal, write, fsync, rename)"},
 	}
 	sizes := []string{"100", "1000", "10000"}
 	if _, ok := r.Get("BatchPath/batch=1000/6-parquet", "cpu-ns/event"); !ok {

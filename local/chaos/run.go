@@ -192,9 +192,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	dir, ownDir := cfg.Dir, cfg.Dir == ""
 	if ownDir {
-		if dir, err = os.MkdirTemp("", "questlog-chaos-"); err != nil {
-			return nil, err
-		}
+		dir, err = os.MkdirTemp("", "questlog-chaos-")
+	} else {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chaos: data directory: %w", err)
 	}
 	rep, err := run(ctx, cfg, jobs, dir)
 	if err != nil {

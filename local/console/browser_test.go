@@ -395,6 +395,19 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 	}
 
+	// The engine's session is shared: the console changes nothing in it.
+	for _, stmt := range []string{"SET threads = 1", "CREATE VIEW mine AS SELECT 1"} {
+		resp, err := http.Post(e.ConsoleURL+"/api/query", "application/json", strings.NewReader(fmt.Sprintf(`{"sql": %q}`, stmt)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "would change the SQL session") {
+			t.Errorf("POST /api/query %q: %d %s, want 400 saying it would change the session", stmt, resp.StatusCode, body)
+		}
+	}
+
 	if errs := b.errors(); len(errs) > 0 {
 		t.Errorf("the browser console has errors:\n%s", strings.Join(errs, "\n"))
 	}

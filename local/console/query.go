@@ -36,7 +36,7 @@ func (s *Server) run(ctx context.Context, sql string, vars map[string]string) (*
 	}
 	began := time.Now()
 	res := &queryResult{Columns: []lake.Column{}, Rows: [][]any{}}
-	err := s.lake.Stream(ctx, sql, lake.QueryOptions{MaxRows: shownRows, Variables: vars},
+	err := s.lake.Stream(ctx, sql, lake.QueryOptions{MaxRows: shownRows, Variables: vars, ReadOnly: true},
 		func(cols []lake.Column) error { res.Columns = cols; return nil },
 		func(rows [][]any) error { res.Rows = append(res.Rows, rows...); return nil },
 		&res.Total)
@@ -47,6 +47,10 @@ func (s *Server) run(ctx context.Context, sql string, vars map[string]string) (*
 // writeQueryError answers a failed query: DuckDB's message and the
 // tables, for a person to fix the query.
 func writeQueryError(w http.ResponseWriter, err error) {
+	if errors.Is(err, lake.ErrChangesSession) {
+		writeError(w, http.StatusBadRequest, err.Error()+": the console shares its SQL session with every page and `questlog sql`; run it in `questlog sql` instead")
+		return
+	}
 	var qe *lake.QueryError
 	if errors.As(err, &qe) {
 		w.Header().Set("Content-Type", "application/json")
@@ -58,8 +62,9 @@ func writeQueryError(w http.ResponseWriter, err error) {
 }
 
 // handleQuery runs the SQL of a POST body {"sql": …}. The engine is
-// sandboxed on the lake and refuses statements that write, so the console
-// stays read-only.
+// sandboxed on the lake and refuses statements that write, and the
+// console refuses those that would change the session it shares, so the
+// console stays read-only.
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		SQL string `json:"sql"`
@@ -89,7 +94,7 @@ func (s *Server) handleCSV(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	cw := csv.NewWriter(w)
 	started := false
-	err := s.lake.Stream(ctx, sql, lake.QueryOptions{},
+	err := s.lake.Stream(ctx, sql, lake.QueryOptions{ReadOnly: true},
 		func(cols []lake.Column) error {
 			started = true
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -26,7 +26,7 @@ import (
 // one core (-cpu 1), for batches of 100, 1,000 and 10,000 records: the
 // mapping reading the topic from the broker, building the KafkaEvent
 // payload; the function decoding the payload, then each record (base64 and
-// event JSON), munging, encoding Parquet, landing the file (lock, list,
+// event JSON), munging, encoding Parquet, landing the file (lock, journal,
 // write, fsync, rename: reported with the encoding, see land-with-parquet).
 // Each stage reports the CPU time it takes per event.
 func BenchmarkBatchPath(b *testing.B) {

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 func TestChaosShortRun(t *testing.T) {
 	log, _ := testLogs(t)
 	rep, err := chaos.Run(context.Background(), chaos.Config{
-		Binary: questlogBin, ProjectDir: projectDir(), Dir: t.TempDir(),
+		Binary: questlogBin, ProjectDir: projectDir(), Dir: filepath.Join(t.TempDir(), "made-by-chaos"), // a --dir that does not exist yet is made
 		Duration: 45 * time.Second, Rate: 60, Players: 200, FunctionKills: 3, StackKills: 1, Log: log,
 	})
 	if err != nil {

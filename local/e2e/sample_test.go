@@ -3,7 +3,9 @@ package e2e_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +86,22 @@ func TestSampleInvocationLosesNoLiveRecord(t *testing.T) {
 	forged, _ := json.Marshal(ev)
 	if _, note = invokeSample(t, cfg.DataDir, "DefaultHitsFilter", "-", forged); !strings.Contains(note, "scratch") {
 		t.Errorf("invoking altered records: note %q, want a scratch run", note)
+	}
+
+	// The Lambda Invoke API (aws lambda invoke --endpoint-url) runs on the
+	// live stack: it refuses what is not the topic's and runs what is.
+	sample, err := os.ReadFile(filepath.Join(projectDir(), "events", "kafka-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invokeURL := e.LambdaURL + "/2015-03-31/functions/DefaultHitsFilter/invocations"
+	for name, payload := range map[string][]byte{"the sample": sample, "altered records": forged} {
+		if r := request(t, "POST", invokeURL, string(payload)); r.status != 400 || r.header.Get("X-Amzn-Errortype") != "InvalidRequestContentException" || !strings.Contains(r.body, "questlog invoke DefaultHitsFilter -e") {
+			t.Errorf("Invoke API with %s: %d %s, want 400 InvalidRequestContentException pointing to questlog invoke -e", name, r.status, r.body)
+		}
+	}
+	if r := request(t, "POST", invokeURL, string(live)); r.status != 200 || !strings.Contains(r.body, `"skipped_already_landed":5`) {
+		t.Errorf("Invoke API with the topic's records: %d %s, want them run and skipped as landed", r.status, r.body)
 	}
 	if n := len(rows(t, st, "default_hits")); n != 30 {
 		t.Errorf("default_hits holds %d rows after the invocations, want the 30 real ones", n)

@@ -100,7 +100,7 @@ func TestSeedWalkthrough(t *testing.T) {
 		}
 	}
 	for _, r := range rows(t, st, "shield_purchases") {
-		if r.ItemName != "Oak Shield" || r.Quantity != 2 || r.PriceCents != 900 || r.Currency != "gems" {
+		if r.ItemName != "Oak Shield" || r.Quantity != 2 || r.PriceCents == nil || *r.PriceCents != 900 || r.Currency != "gems" {
 			t.Errorf("shield purchase row %+v", r)
 		}
 	}

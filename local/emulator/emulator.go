@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/apigw"
@@ -304,13 +307,21 @@ func (e *Emulator) serveAPI(fns []*template.Function) error {
 
 func (e *Emulator) serveLambda(fns []*template.Function) error {
 	names := map[string]string{}
+	kafkaTriggered := map[string]bool{}
 	for _, fn := range fns {
+		kafkaTriggered[fn.LogicalID] = len(fn.KafkaEvents) > 0
 		names[fn.LogicalID] = fn.LogicalID
 		if fn.FunctionName != "" {
 			names[fn.FunctionName] = fn.LogicalID
 		}
 	}
-	h, err := invokeapi.New(e.Runtime, invokeapi.Options{Logger: e.cfg.Logger, Functions: names})
+	vet := func(ctx context.Context, fn string, payload []byte) error {
+		if !kafkaTriggered[fn] {
+			return nil
+		}
+		return e.vetKafkaEvent(ctx, fn, payload)
+	}
+	h, err := invokeapi.New(e.Runtime, invokeapi.Options{Logger: e.cfg.Logger, Functions: names, Vet: vet})
 	if err != nil {
 		return err
 	}
@@ -337,6 +348,27 @@ func (e *Emulator) serveWith(l net.Listener, srv *http.Server) {
 			e.cfg.Logger.Error("server stopped", "addr", l.Addr().String(), "err", err)
 		}
 	}()
+}
+
+// vetKafkaEvent refuses a Kafka event whose records are not the live
+// topic's: invoked here, the function would land them in the live
+// datasets (see esm.Foreign). `questlog invoke -e` runs such an event on a
+// scratch stack instead.
+func (e *Emulator) vetKafkaEvent(ctx context.Context, fn string, payload []byte) error {
+	var ev events.KafkaEvent
+	if json.Unmarshal(payload, &ev) != nil || len(ev.Records) == 0 {
+		return nil // not a Kafka event: nothing of the topic's to falsify
+	}
+	mismatch, err := esm.Foreign(ctx, e.Brokers, ev)
+	if err != nil {
+		return fmt.Errorf("could not compare the event's records with the live topic: %w", err)
+	}
+	if mismatch != "" {
+		return fmt.Errorf("the event's records are not the live topic's (%s): invoked here, %s would land them in the live datasets "+
+			"and skip the real records at those offsets as landed. Run `questlog invoke %s -e FILE` (a scratch stack), "+
+			"or invoke it with records from the topic (`questlog generate-event kafka --from-topic`)", mismatch, fn, fn)
+	}
+	return nil
 }
 
 // Mapping returns the event-source mapping of a function's Kafka event.

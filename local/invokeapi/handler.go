@@ -62,6 +62,10 @@ type Options struct {
 	// cannot tell unknown functions apart and Event invocations of unknown
 	// functions are accepted and fail in the background.
 	Functions map[string]string
+	// Vet, if set, checks a payload before anything runs (DryRun
+	// included): its error is answered 400 InvalidRequestContentException
+	// with the error's text, and the function is not invoked.
+	Vet func(ctx context.Context, function string, payload []byte) error
 }
 
 // Handler serves POST /2015-03-31/functions/{FunctionName}/invocations.
@@ -226,6 +230,12 @@ func (c *call) serve() {
 	case err != nil:
 		c.fail(http.StatusBadRequest, "InvalidRequestContentException", "User", "Could not read request body.")
 		return
+	}
+	if vet := c.h.opts.Vet; vet != nil {
+		if err := vet(r.Context(), logicalID, payload); err != nil {
+			c.fail(http.StatusBadRequest, "InvalidRequestContentException", "User", err.Error())
+			return
+		}
 	}
 	req := invoke.Request{
 		Function:      logicalID,

@@ -181,6 +181,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 			t.Fatalf("dead-letter dataset = %+v, %v", rejected, err)
 		}
 	})
+	runJournal(t, open)
+	t.Run("CrashAtEveryStep", func(t *testing.T) { crashAtEveryStep(t, open) })
 	t.Run("RejectsBadNames", func(t *testing.T) {
 		a, _ := open(t)
 		s := sink.New(a, nil)
@@ -233,7 +235,12 @@ func span(from, to int64) []int64 {
 
 func land(t *testing.T, s *sink.Sink, batch []sink.Record[event.Row]) sink.Landed {
 	t.Helper()
-	got, err := sink.Land(ctx(t), s, dataset, topic, partition, batch)
+	return landIn(t, s, dataset, batch)
+}
+
+func landIn(t *testing.T, s *sink.Sink, ds string, batch []sink.Record[event.Row]) sink.Landed {
+	t.Helper()
+	got, err := sink.Land(ctx(t), s, ds, topic, partition, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +250,12 @@ func land(t *testing.T, s *sink.Sink, batch []sink.Record[event.Row]) sink.Lande
 // expectOffsets checks that the dataset holds exactly the given offsets, once each.
 func expectOffsets(t *testing.T, s *sink.Sink, want []int64) {
 	t.Helper()
-	rows, err := sink.ReadDataset[event.Row](ctx(t), s, dataset)
+	expectIn(t, s, dataset, want)
+}
+
+func expectIn(t *testing.T, s *sink.Sink, ds string, want []int64) {
+	t.Helper()
+	rows, err := sink.ReadDataset[event.Row](ctx(t), s, ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,11 +271,12 @@ func expectOffsets(t *testing.T, s *sink.Sink, want []int64) {
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
-		t.Fatalf("dataset offsets = %v, want %v", got, want)
+		t.Fatalf("%s offsets = %v, want %v", ds, got, want)
 	}
 }
 
-// failingRenames fails the failAt-th rename, as a crash between two files would.
+// failingRenames fails the failAt-th rename of a Parquet file, as a crash
+// between two files would.
 type failingRenames struct {
 	store.Store
 	mu      sync.Mutex
@@ -272,6 +285,9 @@ type failingRenames struct {
 }
 
 func (f *failingRenames) Rename(ctx context.Context, from, to string) error {
+	if !strings.HasSuffix(to, ".parquet") {
+		return f.Store.Rename(ctx, from, to)
+	}
 	f.mu.Lock()
 	f.renames++
 	n := f.renames

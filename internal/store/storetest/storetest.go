@@ -95,6 +95,34 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 			t.Fatalf("destination overwritten: %q", got)
 		}
 	})
+	t.Run("RenameOfAMissingFile", func(t *testing.T) {
+		s, _ := open(t)
+		if err := s.Rename(ctx(t), "_tmp/none", "ds/dt=2026-11-26/x"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Rename(missing) = %v, want fs.ErrNotExist", err)
+		}
+	})
+	t.Run("AppendAddsToTheEnd", func(t *testing.T) {
+		a, b := open(t)
+		write(t, a, "log/j", []byte("first\n"))
+		big := bytes.Repeat([]byte("questlog"), 3<<17) // 3 MB: many packets
+		want := []byte("first\n")
+		for i, part := range [][]byte{[]byte("second\n"), nil, big, []byte("last\n")} {
+			put(t, []store.Store{a, b}[i%2].Append, "log/j", part) // appenders may be other clients
+			want = append(want, part...)
+			if got := read(t, []store.Store{b, a}[i%2], "log/j"); !bytes.Equal(got, want) {
+				t.Fatalf("after append #%d read %d bytes, want %d", i, len(got), len(want))
+			}
+		}
+	})
+	t.Run("AppendToAMissingFile", func(t *testing.T) {
+		s, _ := open(t)
+		if _, err := s.Append(ctx(t), "log/none"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Append(missing) = %v, want fs.ErrNotExist", err)
+		}
+		if _, err := s.Open(ctx(t), "log/none"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Append(missing) created the file: %v", err)
+		}
+	})
 	t.Run("RemoveFileAndMissing", func(t *testing.T) {
 		s, _ := open(t)
 		write(t, s, "gone", []byte("x"))
@@ -116,6 +144,9 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 			}
 			if _, err := s.Open(ctx(t), name); !errors.Is(err, store.ErrInvalidName) {
 				t.Errorf("Open(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if _, err := s.Append(ctx(t), name); !errors.Is(err, store.ErrInvalidName) {
+				t.Errorf("Append(%q) = %v, want ErrInvalidName", name, err)
 			}
 			if err := s.Rename(ctx(t), "x", name); !errors.Is(err, store.ErrInvalidName) {
 				t.Errorf("Rename(x, %q) = %v, want ErrInvalidName", name, err)
@@ -188,9 +219,15 @@ func ctx(t *testing.T) context.Context {
 
 func write(t *testing.T, s store.Store, name string, data []byte) {
 	t.Helper()
-	w, err := s.Create(ctx(t), name)
+	put(t, s.Create, name, data)
+}
+
+// put writes data to the file open opens (Create or Append).
+func put(t *testing.T, open func(context.Context, string) (io.WriteCloser, error), name string, data []byte) {
+	t.Helper()
+	w, err := open(ctx(t), name)
 	if err != nil {
-		t.Fatalf("Create(%s): %v", name, err)
+		t.Fatalf("open %s: %v", name, err)
 	}
 	if _, err := w.Write(data); err != nil {
 		t.Fatalf("Write(%s): %v", name, err)
