@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/questlog/questlog/internal/kafkaconf"
 	"github.com/questlog/questlog/local/apigw"
@@ -355,9 +352,9 @@ func (e *Emulator) serveWith(l net.Listener, srv *http.Server) {
 // datasets (see esm.Foreign). `questlog invoke -e` runs such an event on a
 // scratch stack instead.
 func (e *Emulator) vetKafkaEvent(ctx context.Context, fn string, payload []byte) error {
-	var ev events.KafkaEvent
-	if json.Unmarshal(payload, &ev) != nil || len(ev.Records) == 0 {
-		return nil // not a Kafka event: nothing of the topic's to falsify
+	ev, ok := esm.KafkaEventOf(payload)
+	if !ok {
+		return nil
 	}
 	mismatch, err := esm.Foreign(ctx, e.Brokers, ev)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,6 +21,12 @@ import (
 // edited one) would land made-up rows in the live datasets and make the
 // real records at those offsets be skipped as landed. Foreign tells them
 // apart.
+
+// KafkaEventOf parses payload as a Kafka event with records; ok is false
+// for any other payload, which holds nothing of a topic's to falsify.
+func KafkaEventOf(payload []byte) (ev events.KafkaEvent, ok bool) {
+	return ev, json.Unmarshal(payload, &ev) == nil && len(ev.Records) > 0
+}
 
 // Foreign describes the first record of ev that is not in the topic on
 // brokers at its partition and offset with the same key and value, or

@@ -17,11 +17,8 @@ package scratch
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/questlog/questlog/local/emulator"
 	"github.com/questlog/questlog/local/esm"
@@ -32,9 +29,9 @@ import (
 // the live topic as they are in the event, a scratch stack's, and a note
 // that says why and where its datasets are.
 func For(ctx context.Context, cfg emulator.Config, payload []byte) (emulator.Config, string, error) {
-	var ev events.KafkaEvent
-	if json.Unmarshal(payload, &ev) != nil || len(ev.Records) == 0 {
-		return cfg, "", nil // not a Kafka event: nothing of the topic's to falsify
+	ev, ok := esm.KafkaEventOf(payload)
+	if !ok {
+		return cfg, "", nil
 	}
 	live, err := emulator.StartServicesOnly(ctx, cfg)
 	if err != nil {
