@@ -702,13 +702,19 @@ function chartSpec(res, ys) {
       series: Object.fromEntries(nums.slice(0, 3).map(i => [cols[i].name, rows.map(r => Number(r[i]))])) };
   }
   if (t >= 0 && nums.length) {
+    // The data's own span, at least a minute: with a few points, or one
+    // time, ECharts would pad the axis out to days.
+    const ms = rows.map(r => Date.parse(r[t]));
+    const lo = ms.reduce((a, b) => Math.min(a, b)), hi = ms.reduce((a, b) => Math.max(a, b));
+    const mid = (lo + hi) / 2, half = Math.max(30e3, (hi - lo) / 2);
+    const span = { min: mid - half, max: mid + half };
     const series = {};
     if (cat >= 0 && cat !== t) {
-      for (const r of rows) (series[String(r[cat])] ||= []).push([Date.parse(r[t]), Number(r[nums[0]])]);
-      return { kind: "line", title: cols[nums[0]].name + " by " + cols[cat].name, series };
+      rows.forEach((r, j) => (series[String(r[cat])] ||= []).push([ms[j], Number(r[nums[0]])]));
+      return { kind: "line", title: cols[nums[0]].name + " by " + cols[cat].name, series, span };
     }
-    for (const i of nums.slice(0, 4)) series[cols[i].name] = rows.map(r => [Date.parse(r[t]), Number(r[i])]);
-    return { kind: "line", series };
+    for (const i of nums.slice(0, 4)) series[cols[i].name] = rows.map((r, j) => [ms[j], Number(r[i])]);
+    return { kind: "line", series, span };
   }
   if (cat >= 0 && nums.length) {
     const shown = rows.slice(0, 50);
@@ -743,9 +749,7 @@ function drawChart(el, spec) {
     yAxis: { type: "value", splitLine: { lineStyle: { color: "#eef0f4" } } },
   };
   if (spec.kind === "line") {
-    // The data's own span: with a few points ECharts would pad the axis
-    // out to days.
-    chart.setOption({ ...base, xAxis: { type: "time", min: "dataMin", max: "dataMax" },
+    chart.setOption({ ...base, xAxis: { type: "time", ...spec.span },
       series: Object.entries(spec.series).map(([name, data]) => ({ name, type: "line", data, showSymbol: data.length < 40 })) });
   } else {
     chart.setOption({ ...base, xAxis: { type: "category", data: spec.categories, axisLabel: { rotate: spec.categories.length > 8 ? 35 : 0, interval: 0 } },
