@@ -268,16 +268,19 @@ func TestConsoleInABrowser(t *testing.T) {
 	if resp.StatusCode != 200 || id == "" {
 		t.Fatalf("purchase: %d, X-Event-Id %q", resp.StatusCode, id)
 	}
+	// Each mapping consumes at its own pace: follow the event until every
+	// step has settled, not only the extract.
 	landed := `.trace-step[data-function="ExtractFunction"][data-status="landed"]`
+	settled := js(landed) + " !== null && " + js(`.trace-step[data-status="pending"]`) + " === null"
 	b.do("follow the event", chromedp.SetValue(chromedp.CSS("#trace-id"), id), chromedp.Click(chromedp.CSS("#trace-go")))
 	b.waitJS("the trace", js("#trace-steps")+" !== null")
 	for deadline := time.Now().Add(time.Minute); ; {
-		ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js(landed)+" !== null"))
+		ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](settled))
 		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the trace never showed the event landed: %s", b.text("#trace-result"))
+			t.Fatalf("the trace never showed the event landed and settled: %s", b.text("#trace-result"))
 		}
 		time.Sleep(500 * time.Millisecond)
 		b.do("follow the event again", chromedp.Click(chromedp.CSS("#trace-go")))
